@@ -128,6 +128,7 @@ int tersa__hdr_parse(const uint8_t *src, size_t srcsize, tersa__hdr *h)
     } else {
         legacy_filters(h);
     }
+    if (h->special) h->vlblocks = false; /* no blocks to describe */
     if (h->vlblocks) h->split = false;
     TERSA_TRY(resolve_codec(h));
     TERSA_TRY(check_sizes(h));

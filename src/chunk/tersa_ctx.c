@@ -193,6 +193,10 @@ void tersa_dctx_free(tersa_dctx *x)
 {
     if (!x) return;
     tersa__ctx_release(&x->c);
+    tersa__free(x->tasks);
+    tersa__free(x->vl_off);
+    tersa__free(x->vl_len);
+    tersa__free(x->vl_end);
     tersa__free(x);
 }
 

@@ -296,23 +296,34 @@ static int make_ref(djob *jb, tersa__worker *w)
     return 0;
 }
 
-/* Execute jb->tasks; when DELTA is present, block 0 is decoded first. */
+/* With DELTA, blocks >= 1 need block 0 decoded first: straight into the output when a task
+ * wants all of it, else into the reference buffer (serving a partial block-0 task from there).
+ * Tasks are in block order, so block 0 can only be the first. Returns how many tasks it did. */
+static int delta_prologue(djob *jb, tersa__worker *w0)
+{
+    const tersa__dtask *t0 = &jb->tasks[0];
+    if (jb->tasks[jb->ntasks - 1].block == 0) return 0; /* block 0 alone needs no reference */
+    if (t0->block == 0 && t0->boff == 0 && t0->len == block_len(jb, 0)) {
+        TERSA_TRY(run_task(jb, w0, t0));
+        jb->ref = t0->out;
+        return 1;
+    }
+    TERSA_TRY(make_ref(jb, w0));
+    if (t0->block != 0) return 0;
+    memcpy(t0->out, jb->ref + t0->boff, (size_t)t0->len);
+    return 1;
+}
+
+/* Execute jb->tasks on the pool. */
 static int run_tasks(djob *jb)
 {
     int nworkers;
     int32_t scratch = max_block_len(jb);
     TERSA_TRY(tersa__ctx_prepare(&jb->x->c, scratch > 0 ? scratch : 1, &nworkers));
-    tersa__worker *w0 = &jb->x->c.workers[0];
     int first = 0;
     if (jb->has_delta && !jb->h.special && !jb->h.memcpyed && jb->ntasks > 0) {
-        const tersa__dtask *t0 = &jb->tasks[0];
-        if (t0->block == 0 && t0->boff == 0 && t0->len == block_len(jb, 0)) {
-            TERSA_TRY(run_task(jb, w0, t0)); /* whole block 0 goes to the output: use it */
-            jb->ref = t0->out;
-            first = 1;
-        } else {
-            TERSA_TRY(make_ref(jb, w0));
-        }
+        first = delta_prologue(jb, &jb->x->c.workers[0]);
+        if (first < 0) return first;
     }
     jb->tasks += first;
     jb->ntasks -= first;

@@ -18,6 +18,18 @@ static int check_dict(const tersa__hdr *h, const uint8_t *src, tersa__layout *la
     return 0;
 }
 
+static int check_special(const tersa__hdr *h)
+{
+    if (h->special == TERSA_SPECIAL_NAN && h->typesize != 4 && h->typesize != 8)
+        return VFAIL(TERSA_ERR_CORRUPT, "NaN chunk with typesize %d (needs 4 or 8)", h->typesize);
+    if (h->special != TERSA_SPECIAL_VALUE) return 0;
+    int32_t vs = h->cbytes - h->header_len;
+    if (vs <= 0 || h->nbytes % vs != 0)
+        return VFAIL(TERSA_ERR_CORRUPT, "repeated value of %d bytes does not divide nbytes %d",
+                     vs, h->nbytes);
+    return 0;
+}
+
 static int check_stream(const tersa__hdr *h, const uint8_t *src, int64_t *pos, int32_t j, int s)
 {
     int64_t p = *pos;
@@ -63,11 +75,7 @@ int tersa__chunk_check(const tersa__hdr *h, const uint8_t *src, size_t srcsize,
         return VFAIL(TERSA_ERR_TRUNCATED, "cbytes %d but only %zu bytes given", h->cbytes,
                      srcsize);
     lay->data_start = h->header_len;
-    if (h->special) {
-        if (h->special == TERSA_SPECIAL_VALUE && h->cbytes <= h->header_len)
-            return VFAIL(TERSA_ERR_CORRUPT, "repeated-value chunk without a value");
-        return 0;
-    }
+    if (h->special) return check_special(h);
     if (h->memcpyed || h->nbytes == 0) return 0;
     int64_t table_end = h->header_len + 4 * (int64_t)h->nblocks;
     if (table_end > h->cbytes)
@@ -87,11 +95,6 @@ int tersa_chunk_validate(const void *src, size_t srcsize)
     tersa__layout lay;
     TERSA_TRY(tersa__hdr_parse(src, srcsize, &h));
     TERSA_TRY(tersa__chunk_check(&h, src, srcsize, &lay, true));
-    if (h.special == TERSA_SPECIAL_NAN && h.typesize != 4 && h.typesize != 8)
-        return VFAIL(TERSA_ERR_CORRUPT, "NaN chunk with typesize %d", h.typesize);
-    if (h.special == TERSA_SPECIAL_VALUE && h.nbytes % (h.cbytes - 32) != 0)
-        return VFAIL(TERSA_ERR_CORRUPT, "repeated value of %d bytes does not divide nbytes %d",
-                     h.cbytes - 32, h.nbytes);
     if (!h.special && !h.memcpyed && h.nbytes > 0 && h.format == 2)
         return VFAIL(TERSA_ERR_UNSUPPORTED, "snappy-compressed chunk (Blosc1 only)");
     return 0;
