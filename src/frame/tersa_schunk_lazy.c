@@ -1,0 +1,222 @@
+/* Partial reads: items of one chunk and byte slices across chunks. For contiguous frame files
+ * only the chunk header, its block offsets (and dictionary) and the streams of the blocks a
+ * range touches are read from disk (FORMATS.md §2.14); the chunk is rebuilt in a zero-filled
+ * buffer of its full size, where zero bytes read as empty streams the decoder never visits. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "frame/tersa_frame_internal.h"
+
+/* Chunks smaller than this are read whole: a few preads cost more than the bytes saved. */
+#define TF_LAZY_MIN (64 * 1024)
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* End of the block whose stream data starts at start: the next larger bstart, or cbytes. */
+static uint32_t block_end(const uint32_t *sorted, int32_t n, uint32_t start, uint32_t cbytes)
+{
+    int32_t lo = 0, hi = n;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] <= start) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n ? sorted[lo] : cbytes;
+}
+
+typedef struct lazy_job {
+    tersa_schunk *s;
+    int64_t pos;          /* file position of the chunk */
+    tersa_chunk_info info;
+    uint8_t *buf;         /* cbytes bytes, zero-filled, header and needed parts read */
+    uint32_t *sorted;     /* sorted copy of bstarts */
+} lazy_job;
+
+static int lazy_read(lazy_job *j, uint32_t from, uint32_t to)
+{
+    if (to <= from) return 0;
+    j->s->io_read += to - from;
+    return tersa__io_pread(j->s->fd, j->pos + from, j->buf + from, to - from, "frame chunk block");
+}
+
+/* Read the bstarts (and dictionary) and validate them. */
+static int lazy_prologue(lazy_job *j, uint32_t *data_start)
+{
+    uint32_t nb = (uint32_t)j->info.nblocks, cb = (uint32_t)j->info.cbytes;
+    uint64_t end = TF_CHUNK_HDR + (uint64_t)nb * 4;
+    if (end > cb) return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: %u block offsets do not fit "
+                                     "%u bytes", nb, cb);
+    TERSA_TRY(lazy_read(j, TF_CHUNK_HDR, (uint32_t)end));
+    if (j->info.has_dict) {
+        if (end + 4 > cb) return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: dictionary size "
+                                             "lies past the chunk end");
+        TERSA_TRY(lazy_read(j, (uint32_t)end, (uint32_t)end + 4));
+        uint32_t dsize = tersa__ld32(j->buf + end);
+        if (dsize > TERSA_MAX_DICT_SIZE || end + 4 + dsize > cb)
+            return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: dictionary of %u bytes", dsize);
+        TERSA_TRY(lazy_read(j, (uint32_t)end + 4, (uint32_t)(end + 4 + dsize)));
+        end += 4 + dsize;
+    }
+    for (uint32_t k = 0; k < nb; k++) {
+        j->sorted[k] = tersa__ld32(j->buf + TF_CHUNK_HDR + 4 * (size_t)k);
+        if (j->sorted[k] < end || j->sorted[k] >= cb)
+            return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: block %u starts at %u, outside "
+                               "[%" PRIu64 ", %u)", k, j->sorted[k], end, cb);
+    }
+    qsort(j->sorted, nb, sizeof *j->sorted, cmp_u32);
+    *data_start = (uint32_t)end;
+    return 0;
+}
+
+static bool has_delta(const tersa_chunk_info *info)
+{
+    for (int k = 0; k < TERSA_MAX_FILTERS; k++)
+        if (info->filters[k] == TERSA_FILTER_DELTA) return true;
+    return false;
+}
+
+static int lazy_block(lazy_job *j, int32_t k)
+{
+    uint32_t start = tersa__ld32(j->buf + TF_CHUNK_HDR + 4 * (size_t)k);
+    uint32_t end = block_end(j->sorted, j->info.nblocks, start, (uint32_t)j->info.cbytes);
+    return lazy_read(j, start, end);
+}
+
+/* Fill j->buf with what bytes [a, b) of the decoded chunk need. */
+static int lazy_fill(lazy_job *j, int64_t a, int64_t b)
+{
+    uint32_t data_start = 0;
+    if (j->info.memcpyed) return lazy_read(j, (uint32_t)(TF_CHUNK_HDR + a), (uint32_t)(TF_CHUNK_HDR + b));
+    TERSA_TRY(lazy_prologue(j, &data_start));
+    int32_t bs = j->info.blocksize > 0 ? j->info.blocksize : 1;
+    int32_t first = (int32_t)(a / bs), last = (int32_t)((b - 1) / bs);
+    if (last >= j->info.nblocks) last = j->info.nblocks - 1;
+    if (first > 0 && has_delta(&j->info)) TERSA_TRY(lazy_block(j, 0));
+    for (int32_t k = first; k <= last; k++) TERSA_TRY(lazy_block(j, k));
+    return 0;
+}
+
+static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t nitems, void *dst,
+                            size_t dstcap, bool *done)
+{
+    lazy_job j;
+    memset(&j, 0, sizeof j);
+    j.s = s;
+    j.pos = s->foffset + s->header_len + s->offsets[i];
+    j.info.struct_size = sizeof j.info;
+    uint8_t head[TF_CHUNK_HDR];
+    TERSA_TRY(tersa__io_pread(s->fd, j.pos, head, TF_CHUNK_HDR, "frame chunk header"));
+    int rc = tersa_chunk_inspect(head, TF_CHUNK_HDR, &j.info);
+    if (rc < 0) return tersa__fail_prefix(rc, "frame chunk %" PRId64, i);
+    int64_t ts = j.info.typesize, a = start * ts, b = (start + nitems) * ts;
+    *done = false;
+    if (j.info.special || j.info.vlblocks || j.info.cbytes < TF_LAZY_MIN || nitems <= 0 ||
+        start < 0 || start > j.info.nbytes || nitems > j.info.nbytes || b > j.info.nbytes ||
+        j.info.cbytes > s->cbytes - s->offsets[i])
+        return 0; /* the whole-chunk path reports errors and handles the rest */
+    j.buf = tersa__calloc((size_t)j.info.cbytes, 1);
+    j.sorted = tersa__malloc(((size_t)j.info.nblocks + 1) * sizeof *j.sorted);
+    if (!j.buf || !j.sorted) rc = tersa__fail(TERSA_ERR_NOMEM, "frame chunk: no memory");
+    if (rc >= 0) {
+        memcpy(j.buf, head, TF_CHUNK_HDR);
+        rc = lazy_fill(&j, a, b);
+    }
+    int64_t n = rc < 0 ? rc : tersa_getitem(s->dctx, j.buf, (size_t)j.info.cbytes, start, nitems,
+                                            dst, dstcap);
+    tersa__free(j.buf);
+    tersa__free(j.sorted);
+    *done = true;
+    if (n < 0) return tersa__fail_prefix((int)n, "frame chunk %" PRId64, i);
+    return n;
+}
+
+int64_t tersa_schunk_getitem(tersa_schunk *s, int64_t nchunk, int64_t start, int64_t nitems,
+                             void *dst, size_t dstcap)
+{
+    const uint8_t *p = NULL;
+    int32_t cb = 0;
+    bool done = false;
+    if (!s) return tersa__fail(TERSA_ERR_PARAM, "schunk_getitem: NULL schunk");
+    if (nchunk >= 0 && nchunk < s->nchunks && s->storage == TERSA_STORAGE_FILE &&
+        s->offsets[nchunk] >= 0 && s->offsets[nchunk] <= s->cbytes - TF_CHUNK_HDR) {
+        int64_t n = lazy_getitem(s, nchunk, start, nitems, dst, dstcap, &done);
+        if (done || n < 0) return n;
+    }
+    TERSA_TRY(tersa__schunk_chunk_ref(s, nchunk, &p, &cb));
+    int64_t n = tersa_getitem(s->dctx, p, (size_t)cb, start, nitems, dst, dstcap);
+    if (n < 0) return tersa__fail_prefix((int)n, "frame chunk %" PRId64, nchunk);
+    return n;
+}
+
+/* ---- Slices across chunks ------------------------------------------------------------- */
+
+/* Decoded size of chunk i, reading at most its 32-byte header. */
+static int chunk_nbytes(tersa_schunk *s, int64_t i, int32_t *nbytes)
+{
+    if (s->chunksize > 0 && s->offsets[i] >= 0) {
+        int64_t last = s->nbytes - (s->nchunks - 1) * (int64_t)s->chunksize;
+        if (i < s->nchunks - 1 || last == s->chunksize) {
+            *nbytes = s->chunksize;
+            return 0;
+        }
+    }
+    if (s->offsets[i] < 0) return tersa__schunk_special_nbytes(s, i, nbytes);
+    if (s->storage == TERSA_STORAGE_FILE && s->offsets[i] <= s->cbytes - TF_CHUNK_HDR) {
+        uint8_t head[TF_CHUNK_HDR];
+        tersa_chunk_info info;
+        info.struct_size = sizeof info;
+        TERSA_TRY(tersa__io_pread(s->fd, s->foffset + s->header_len + s->offsets[i], head,
+                                  TF_CHUNK_HDR, "frame chunk header"));
+        TERSA_TRY(tersa_chunk_inspect(head, TF_CHUNK_HDR, &info));
+        *nbytes = info.nbytes;
+        return 0;
+    }
+    return tersa_schunk_chunk_sizes(s, i, nbytes, NULL);
+}
+
+/* Copy bytes [a, b) of chunk i (nb bytes decoded) to dst. */
+static int slice_part(tersa_schunk *s, int64_t i, int32_t nb, int64_t a, int64_t b, uint8_t *dst)
+{
+    if (a == 0 && b == nb) {
+        int64_t n = tersa_schunk_decompress_chunk(s, i, dst, (size_t)nb);
+        return n < 0 ? (int)n : 0;
+    }
+    uint8_t *tmp = tersa__malloc((size_t)nb);
+    if (!tmp) return tersa__fail(TERSA_ERR_NOMEM, "schunk_get_slice: no memory");
+    int64_t n = tersa_schunk_decompress_chunk(s, i, tmp, (size_t)nb);
+    if (n == nb) memcpy(dst, tmp + a, (size_t)(b - a));
+    tersa__free(tmp);
+    if (n >= 0 && n != nb)
+        return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk %" PRId64 ": decoded %" PRId64
+                           " bytes, header says %" PRId32, i, n, nb);
+    return n < 0 ? (int)n : 0;
+}
+
+int64_t tersa_schunk_get_slice(tersa_schunk *s, int64_t start, int64_t n, void *dst, size_t dstcap)
+{
+    if (!s || (!dst && n)) return tersa__fail(TERSA_ERR_PARAM, "schunk_get_slice: NULL argument");
+    if (start < 0 || n < 0 || start > s->nbytes || n > s->nbytes - start)
+        return tersa__fail(TERSA_ERR_RANGE, "schunk_get_slice: bytes [%" PRId64 ", +%" PRId64
+                           ") outside %" PRId64, start, n, s->nbytes);
+    if ((uint64_t)n > dstcap)
+        return tersa__fail(TERSA_ERR_DST_TOO_SMALL, "schunk_get_slice: %" PRId64
+                           " bytes, buffer %zu", n, dstcap);
+    int64_t pos = 0, end = start + n, i = 0;
+    if (s->chunksize > 0) i = start / s->chunksize, pos = i * s->chunksize;
+    for (; i < s->nchunks && pos < end; i++) {
+        int32_t nb = 0;
+        TERSA_TRY(chunk_nbytes(s, i, &nb));
+        int64_t a = start > pos ? start - pos : 0, b = end - pos < nb ? end - pos : nb;
+        if (b > a) TERSA_TRY(slice_part(s, i, nb, a, b, (uint8_t *)dst + (pos + a - start)));
+        pos += nb;
+    }
+    if (pos < end)
+        return tersa__fail(TERSA_ERR_CORRUPT, "schunk_get_slice: chunks hold %" PRId64
+                           " bytes, header says %" PRId64, pos, s->nbytes);
+    return n;
+}
