@@ -73,6 +73,9 @@ typedef struct tersa__ctx {
 
 struct tersa_cctx {
     tersa__ctx c;
+    uint8_t *samples;       /* dictionary training: filtered sample bytes */
+    int32_t samples_cap;
+    uint8_t dict[TERSA_MAX_DICT_SIZE];
     uint8_t *blocks_out;    /* per-block compressed output when running threaded */
     size_t blocks_out_size;
     int32_t *block_csize;
@@ -131,6 +134,11 @@ int32_t tersa__auto_blocksize(int codec, int clevel, int typesize, int32_t nbyte
                               int32_t user_blocksize, const uint8_t *filters, int splitmode);
 bool tersa__split_rule(int splitmode, int codec, int clevel, int typesize, int32_t blocksize,
                        const uint8_t *filters);
+
+/* Train a dictionary of at most cap bytes from n sample bytes (tersa_dict.c). Returns its size,
+ * 0 when none could be built, or a negative error. */
+int32_t tersa__dict_train(int codec, const uint8_t *samples, int32_t n, uint8_t *dict,
+                          int32_t cap);
 
 /* Special-value chunks (tersa_special.c). */
 int tersa__special_detect(const uint8_t *src, int32_t n, int typesize);

@@ -16,6 +16,8 @@ typedef struct cjob {
     const tersa_codec_plugin *plugin;
     const tersa_filter_plugin *fplugins[TERSA_MAX_FILTERS];
     int32_t bytedelta_ts;
+    const uint8_t *dict;  /* trained dictionary, or NULL */
+    int32_t dict_size;
     int32_t block_cap;   /* capacity of one block's output slot (threaded mode) */
 } cjob;
 
@@ -79,7 +81,8 @@ static int32_t encode_stream(const cjob *jb, tersa__worker *w, const uint8_t *s,
                              uint8_t *out, int32_t cap)
 {
     if (jb->builtin) {
-        tersa__codec_args a = {jb->clevel, jb->codec_meta, NULL, 0, jb->typesize, &w->codec};
+        tersa__codec_args a = {jb->clevel, jb->codec_meta, jb->dict, jb->dict_size, jb->typesize,
+                               &w->codec};
         return jb->builtin->encode(s, n, out, cap, &a);
     }
     tersa_plugin_args a = {sizeof a, jb->clevel, jb->codec_meta, jb->typesize, jb->blocksize,
@@ -174,6 +177,7 @@ static void write_header(const cjob *jb, uint8_t *dst, int32_t cbytes, bool memc
     dst[22] = (uint8_t)jb->codec;
     dst[23] = jb->codec_meta;
     memcpy(dst + 24, jb->fmeta, TERSA_MAX_FILTERS);
+    if (jb->dict && !memcpyed) dst[31] |= TERSA_B2_DICT;
 }
 
 static int64_t write_memcpy(const cjob *jb, uint8_t *dst, size_t dstcap)
@@ -189,9 +193,14 @@ static int64_t write_memcpy(const cjob *jb, uint8_t *dst, size_t dstcap)
 
 static int cjob_setup(tersa_cctx *x, const uint8_t *src, int32_t n, cjob *jb);
 
+static int64_t data_start(const cjob *jb)
+{
+    return 32 + 4 * (int64_t)jb->nblocks + (jb->dict ? 4 + jb->dict_size : 0);
+}
+
 static int64_t compress_direct(cjob *jb, uint8_t *dst, int64_t limit)
 {
-    int64_t pos = 32 + 4 * (int64_t)jb->nblocks;
+    int64_t pos = data_start(jb);
     tersa__worker *w = &jb->x->c.workers[0];
     for (int32_t b = 0; b < jb->nblocks; b++) {
         if (pos >= limit) return 0;
@@ -207,7 +216,7 @@ static int64_t compress_threaded(cjob *jb, uint8_t *dst, int64_t limit, int nwor
 {
     tersa_cctx *x = jb->x;
     TERSA_TRY(tersa__pool_run(x->c.pool, nworkers, jb->nblocks, block_task, jb));
-    int64_t pos = 32 + 4 * (int64_t)jb->nblocks;
+    int64_t pos = data_start(jb);
     for (int32_t b = 0; b < jb->nblocks; b++) {
         int32_t r = x->block_csize[b];
         if (r <= 0 || pos + r > limit) return 0;
@@ -238,13 +247,50 @@ static int prepare_threaded(cjob *jb)
     return 0;
 }
 
+/* Filter the first blocks into the sample buffer and train a dictionary from them. */
+static int build_dict(cjob *jb)
+{
+    tersa_cctx *x = jb->x;
+    bool lz4 = jb->codec == TERSA_CODEC_LZ4 || jb->codec == TERSA_CODEC_LZ4HC;
+    if (!lz4 && jb->codec != TERSA_CODEC_ZSTD) return 0;
+    int32_t want = jb->nbytes < 4 * 1024 * 1024 ? jb->nbytes : 4 * 1024 * 1024;
+    if (want > x->samples_cap) {
+        tersa__free(x->samples);
+        x->samples = tersa__malloc((size_t)want);
+        x->samples_cap = x->samples ? want : 0;
+        if (!x->samples) return tersa__fail(TERSA_ERR_NOMEM, "dictionary: %d sample bytes", want);
+    }
+    int32_t n = 0;
+    for (int32_t b = 0; b < jb->nblocks && n < want; b++) {
+        int32_t bsize = block_size_of(jb, b);
+        int rc;
+        const uint8_t *f = forward_filters(jb, &x->c.workers[0], b, bsize, &rc);
+        if (!f) return rc;
+        int32_t take = want - n < bsize ? want - n : bsize;
+        memcpy(x->samples + n, f, (size_t)take);
+        n += take;
+    }
+    int32_t cap = jb->nbytes / 256; /* the dictionary is stored in the chunk: keep it small */
+    if (cap > 16 * 1024) cap = 16 * 1024;
+    int32_t r = cap >= 256 ? tersa__dict_train(jb->codec, x->samples, n, x->dict, cap) : 0;
+    if (r < 0) return r;
+    jb->dict = r > 0 ? x->dict : NULL;
+    jb->dict_size = r;
+    return 0;
+}
+
 static int64_t compress_blocks(cjob *jb, uint8_t *dst, size_t dstcap)
 {
     int64_t limit = (int64_t)jb->nbytes + 32;
     if ((int64_t)dstcap < limit) limit = (int64_t)dstcap;
-    if (32 + 4 * (int64_t)jb->nblocks >= limit) return 0;
     int nworkers;
     TERSA_TRY(tersa__ctx_prepare(&jb->x->c, jb->blocksize, &nworkers));
+    if (jb->x->c.params[TERSA_P_USE_DICT]) TERSA_TRY(build_dict(jb));
+    if (data_start(jb) >= limit) return 0;
+    if (jb->dict) {
+        tersa__st32(dst + 32 + 4 * (int64_t)jb->nblocks, (uint32_t)jb->dict_size);
+        memcpy(dst + 36 + 4 * (int64_t)jb->nblocks, jb->dict, (size_t)jb->dict_size);
+    }
     if (nworkers <= 1 || jb->nblocks <= 1) return compress_direct(jb, dst, limit);
     TERSA_TRY(prepare_threaded(jb));
     return compress_threaded(jb, dst, limit, nworkers);

@@ -144,6 +144,7 @@ void tersa_cctx_free(tersa_cctx *x)
     tersa__ctx_release(&x->c);
     tersa__free(x->blocks_out);
     tersa__free(x->block_csize);
+    tersa__free(x->samples);
     tersa__free(x);
 }
 
