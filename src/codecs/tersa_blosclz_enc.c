@@ -1,6 +1,8 @@
 /* BloscLZ encoder, written for tersa from the stream grammar in FORMATS.md 2.11.
  *
  * A greedy LZ77 pass with one hash slot per 4-byte sequence plus the last match distance:
+ *   - a candidate counts only if its first min_len + 1 bytes match (one 8-byte compare), so
+ *     matches too short to emit cost no more than a miss;
  *   - the hash table lives in the codec state and is never cleared between calls: slots hold
  *     `position + base`, and `base` moves past every earlier pass by more than the largest
  *     distance, so a stale slot always looks too far away and is ignored;
@@ -173,7 +175,7 @@ enum { BLZ_GO_ON = 0, BLZ_NO_FIT = 1, BLZ_POOR = 2, BLZ_HOPELESS = 3 };
 
 /* Checkpoint verdict at ip: BLZ_NO_FIT when the output can no longer fit in olim; when
  * ratio_100 > 0, BLZ_POOR if the ratio so far (pending literals included) is below
- * ratio_100 / 100, BLZ_HOPELESS if it is below 1.05 (nothing worth a second look). */
+ * ratio_100 / 100, BLZ_HOPELESS if nothing was gained at all (not worth a second look). */
 static int blz_checkpoint(const uint8_t *src, const uint8_t *ip, const uint8_t *anchor,
                           const uint8_t *dst, const uint8_t *op, int32_t olim, unsigned ratio_100)
 {
@@ -182,7 +184,7 @@ static int blz_checkpoint(const uint8_t *src, const uint8_t *ip, const uint8_t *
     uint64_t in_100 = (uint64_t)(ip - src) * 100u;
     if (est >= (uint64_t)olim) return BLZ_NO_FIT;
     if (in_100 >= est * ratio_100) return BLZ_GO_ON;
-    return in_100 < est * 105u ? BLZ_HOPELESS : BLZ_POOR;
+    return in_100 < est * 100u ? BLZ_HOPELESS : BLZ_POOR;
 }
 
 static void blz_insert(uint32_t *slot, uint32_t base, const uint8_t *src, const uint8_t *p,

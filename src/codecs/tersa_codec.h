@@ -57,6 +57,15 @@ const tersa__codec *tersa__codec_builtin(int compcode);
 const tersa__codec *tersa__codec_by_format(int format);
 void tersa__codec_state_free(tersa__codec_state *st);
 
+/* The adapters behind the table (one per file) and their state release. zstd_cdict/zstd_ddict
+ * in the state point to private wrappers of tersa_codec_zstd.c: touch them nowhere else. */
+extern const tersa__codec tersa__codec_lz4;
+extern const tersa__codec tersa__codec_lz4hc;
+extern const tersa__codec tersa__codec_zlib;
+extern const tersa__codec tersa__codec_zstd;
+void tersa__zstd_state_free(tersa__codec_state *st);
+void tersa__zlib_state_free(tersa__codec_state *st);
+
 /* BloscLZ, ours (format in FORMATS.md 2.11). Exposed for tests and fuzzing. */
 int32_t tersa__blosclz_encode(const uint8_t *src, int32_t n, uint8_t *dst, int32_t cap, int clevel,
                               tersa__codec_state *st);

@@ -5,15 +5,6 @@
 #include "codecs/tersa_codec.h"
 #include "common/tersa_internal.h"
 
-/* Adapters, each defined in its codec file. */
-extern const tersa__codec tersa__codec_lz4;   /* tersa_codec_lz4.c */
-extern const tersa__codec tersa__codec_lz4hc; /* tersa_codec_lz4.c */
-extern const tersa__codec tersa__codec_zlib;  /* tersa_codec_zlib.c */
-extern const tersa__codec tersa__codec_zstd;  /* tersa_codec_zstd.c */
-/* State release for the codecs whose library objects need their own free functions. */
-void tersa__zstd_state_free(tersa__codec_state *st); /* tersa_codec_zstd.c */
-void tersa__zlib_state_free(tersa__codec_state *st); /* tersa_codec_zlib.c */
-
 static int32_t blosclz_encode(const uint8_t *src, int32_t n, uint8_t *dst, int32_t cap,
                               const tersa__codec_args *a)
 {

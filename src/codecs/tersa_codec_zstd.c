@@ -50,46 +50,56 @@ static zstd_dict_cache *zstd_cache_new(const tersa__codec_args *a)
     return c;
 }
 
-static const ZSTD_CDict *zstd_get_cdict(tersa__codec_state *st, const tersa__codec_args *a,
-                                        int level)
+/* The digested compression dictionary for (a->dict, level) in *out, built on a cache miss.
+ * Returns 0 or a negative error (detail set). */
+static int zstd_get_cdict(tersa__codec_state *st, const tersa__codec_args *a, int level,
+                          const ZSTD_CDict **out)
 {
     if (st->zstd_cdict_level == level && zstd_cache_matches(st->zstd_cdict, a)) {
         st->zstd_cdict_src = a->dict;
-        return ((zstd_dict_cache *)st->zstd_cdict)->digested;
+        *out = ((zstd_dict_cache *)st->zstd_cdict)->digested;
+        return 0;
     }
     zstd_cache_free(&st->zstd_cdict, 1);
     st->zstd_cdict_src = NULL;
     zstd_dict_cache *c = zstd_cache_new(a);
-    if (!c) return NULL;
+    if (!c) return tersa__fail(TERSA_ERR_NOMEM, "zstd: cannot copy the dictionary");
     c->digested = ZSTD_createCDict(c->bytes, (size_t)c->size, level);
     if (!c->digested) {
         tersa__free(c);
-        return NULL;
+        return tersa__fail(TERSA_ERR_CODEC, "zstd: cannot digest a %d-byte dictionary",
+                           a->dict_size);
     }
     st->zstd_cdict = c;
     st->zstd_cdict_src = a->dict;
     st->zstd_cdict_level = level;
-    return c->digested;
+    *out = c->digested;
+    return 0;
 }
 
-static const ZSTD_DDict *zstd_get_ddict(tersa__codec_state *st, const tersa__codec_args *a)
+/* The digested decompression dictionary for a->dict in *out; 0 or a negative error. */
+static int zstd_get_ddict(tersa__codec_state *st, const tersa__codec_args *a,
+                          const ZSTD_DDict **out)
 {
     if (zstd_cache_matches(st->zstd_ddict, a)) {
         st->zstd_ddict_src = a->dict;
-        return ((zstd_dict_cache *)st->zstd_ddict)->digested;
+        *out = ((zstd_dict_cache *)st->zstd_ddict)->digested;
+        return 0;
     }
     zstd_cache_free(&st->zstd_ddict, 0);
     st->zstd_ddict_src = NULL;
     zstd_dict_cache *c = zstd_cache_new(a);
-    if (!c) return NULL;
+    if (!c) return tersa__fail(TERSA_ERR_NOMEM, "zstd: cannot copy the dictionary");
     c->digested = ZSTD_createDDict(c->bytes, (size_t)c->size);
     if (!c->digested) {
         tersa__free(c);
-        return NULL;
+        return tersa__fail(TERSA_ERR_CORRUPT, "zstd: cannot digest a %d-byte dictionary",
+                           a->dict_size);
     }
     st->zstd_ddict = c;
     st->zstd_ddict_src = a->dict;
-    return c->digested;
+    *out = c->digested;
+    return 0;
 }
 
 static int32_t zstd_encode(const uint8_t *src, int32_t n, uint8_t *dst, int32_t cap,
@@ -102,8 +112,8 @@ static int32_t zstd_encode(const uint8_t *src, int32_t n, uint8_t *dst, int32_t 
     if (n <= 0 || cap <= 0) return 0;
     size_t r;
     if (zstd_has_dict(a)) {
-        const ZSTD_CDict *cd = zstd_get_cdict(st, a, level);
-        if (!cd) return tersa__fail(TERSA_ERR_NOMEM, "zstd: cannot digest the dictionary");
+        const ZSTD_CDict *cd = NULL;
+        TERSA_TRY(zstd_get_cdict(st, a, level, &cd));
         r = ZSTD_compress_usingCDict(st->zstd_cctx, dst, (size_t)cap, src, (size_t)n, cd);
     } else {
         r = ZSTD_compressCCtx(st->zstd_cctx, dst, (size_t)cap, src, (size_t)n, level);
@@ -142,8 +152,8 @@ static int32_t zstd_decode(const uint8_t *src, int32_t n, uint8_t *dst, int32_t 
         return tersa__fail(TERSA_ERR_NOMEM, "zstd: cannot create a decompression context");
     size_t r;
     if (zstd_has_dict(a)) {
-        const ZSTD_DDict *dd = zstd_get_ddict(st, a);
-        if (!dd) return tersa__fail(TERSA_ERR_NOMEM, "zstd: cannot digest the dictionary");
+        const ZSTD_DDict *dd = NULL;
+        TERSA_TRY(zstd_get_ddict(st, a, &dd));
         r = ZSTD_decompress_usingDDict(st->zstd_dctx, dst, (size_t)outlen, src, (size_t)n, dd);
     } else {
         r = ZSTD_decompressDCtx(st->zstd_dctx, dst, (size_t)outlen, src, (size_t)n);
