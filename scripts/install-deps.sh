@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblz4-dev libzstd-dev libdeflate-dev zlib1g-dev
       clang libclang-rt-dev python3)
 if [ "${1:-}" = "--with-oracle" ]; then
-    pkgs+=(nodejs npm)
+    pkgs+=(nodejs npm python3-h5py python3-numpy)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build tersa and run every test. Usage: scripts/test.sh [--sanitize] [--build-dir DIR]
 #   --sanitize   build with AddressSanitizer + UndefinedBehaviorSanitizer (build dir build-asan)
-# Installs missing Debian packages first (scripts/install-deps.sh).
+# Installs missing Debian packages first (scripts/install-deps.sh), including node and h5py
+# for the interoperability tests against the official decoder (../shared/oracle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitize=OFF
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-oracle   # node + h5py: the official decoder's tests
 build_type=Release
 [ "$sanitize" = ON ] && build_type=RelWithDebInfo
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$build_type -DTERSA_SANITIZE=$sanitize -DTERSA_WERROR=ON

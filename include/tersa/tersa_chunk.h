@@ -202,9 +202,17 @@ TERSA_API int64_t tersa_compress(tersa_cctx *cctx, const void *src, size_t srcsi
                                  size_t dstcap);
 
 /* Write a special-value chunk of nbytes (kind TERSA_SPECIAL_*). value (typesize bytes) is read
- * for TERSA_SPECIAL_VALUE only. Returns the chunk size or a negative error. */
+ * for TERSA_SPECIAL_VALUE only. The header's blocksize is the automatic one for blosclz, clevel
+ * 5, shuffle; containers that fix the blocksize (b2nd arrays, frames) should use
+ * tersa_cctx_make_special instead. Returns the chunk size or a negative error. */
 TERSA_API int64_t tersa_chunk_make_special(int kind, int32_t typesize, int64_t nbytes,
                                            const void *value, void *dst, size_t dstcap);
+
+/* The same, with the typesize of cctx and the blocksize tersa_compress would write for nbytes
+ * with cctx's parameters (TERSA_P_BLOCKSIZE if set, else the automatic rule), so that readers
+ * that expect a container's block geometry (C-Blosc2's b2nd) accept the chunk. */
+TERSA_API int64_t tersa_cctx_make_special(const tersa_cctx *cctx, int kind, int64_t nbytes,
+                                          const void *value, void *dst, size_t dstcap);
 
 /* ---- Decompression -------------------------------------------------------------------- */
 

@@ -95,8 +95,8 @@ int tersa__special_fill(const tersa__hdr *h, const uint8_t *src, int64_t off, in
     }
 }
 
-int64_t tersa_chunk_make_special(int kind, int32_t typesize, int64_t nbytes, const void *value,
-                                 void *dst, size_t dstcap)
+static int check_special_args(int kind, int32_t typesize, int64_t nbytes, const void *value,
+                              const void *dst)
 {
     if (kind < TERSA_SPECIAL_ZEROS || kind > TERSA_SPECIAL_UNINIT)
         return tersa__fail(TERSA_ERR_PARAM, "special kind %d (1 zeros, 2 NaN, 3 value, 4 uninit)",
@@ -109,9 +109,31 @@ int64_t tersa_chunk_make_special(int kind, int32_t typesize, int64_t nbytes, con
     if (kind == TERSA_SPECIAL_VALUE && (!value || nbytes % typesize != 0 || typesize > 65536))
         return tersa__fail(TERSA_ERR_PARAM, "value chunk: nbytes %lld not a multiple of "
                            "typesize %d, or no value", (long long)nbytes, typesize);
+    return 0;
+}
+
+int64_t tersa_chunk_make_special(int kind, int32_t typesize, int64_t nbytes, const void *value,
+                                 void *dst, size_t dstcap)
+{
+    TERSA_TRY(check_special_args(kind, typesize, nbytes, value, dst));
     uint8_t f[TERSA_MAX_FILTERS] = {0, 0, 0, 0, 0, TERSA_FILTER_SHUFFLE};
     int32_t bs = tersa__auto_blocksize(TERSA_CODEC_BLOSCLZ, 5, typesize > 255 ? 1 : typesize,
                                        (int32_t)nbytes, 0, f, TERSA_SPLIT_FORWARD_COMPAT);
     return tersa__special_write(kind, typesize, (int32_t)nbytes, bs, value, typesize,
                                 (uint8_t *)dst, dstcap);
+}
+
+int64_t tersa_cctx_make_special(const tersa_cctx *x, int kind, int64_t nbytes, const void *value,
+                                void *dst, size_t dstcap)
+{
+    if (!x) return tersa__fail(TERSA_ERR_PARAM, "make_special: cctx is NULL");
+    const int64_t *p = x->c.params;
+    int32_t ts = (int32_t)p[TERSA_P_TYPESIZE];
+    TERSA_TRY(check_special_args(kind, ts, nbytes, value, dst));
+    uint8_t f[TERSA_MAX_FILTERS];
+    for (int i = 0; i < TERSA_MAX_FILTERS; i++) f[i] = (uint8_t)p[TERSA_P_FILTER0 + i];
+    int32_t bs = tersa__auto_blocksize((int)p[TERSA_P_CODEC], (int)p[TERSA_P_CLEVEL], ts,
+                                       (int32_t)nbytes, (int32_t)p[TERSA_P_BLOCKSIZE], f,
+                                       (int)p[TERSA_P_SPLITMODE]);
+    return tersa__special_write(kind, ts, (int32_t)nbytes, bs, value, ts, (uint8_t *)dst, dstcap);
 }

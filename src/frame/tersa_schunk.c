@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "chunk/tersa_chunk_internal.h"
 #include "frame/tersa_frame_internal.h"
 
 tersa_schunk *tersa__schunk_alloc(void)
@@ -84,7 +85,8 @@ int tersa_schunk_get_info(const tersa_schunk *s, tersa_schunk_info *info)
     memset(info, 0, sizeof *info);
     info->struct_size = sizeof *info;
     info->storage = s->storage;
-    info->frame_version = hdr_byte(s, TF_GENERAL_FLAGS) & 0x0f;
+    uint8_t gf = s->dirty ? tersa__frame_general_flags(s) : (uint8_t)hdr_byte(s, TF_GENERAL_FLAGS);
+    info->frame_version = gf & 0x0f;
     info->nchunks = s->nchunks;
     info->nbytes = s->nbytes;
     info->cbytes = s->cbytes;
@@ -100,7 +102,7 @@ int tersa_schunk_get_info(const tersa_schunk *s, tersa_schunk_info *info)
     tersa_schunk_filters(s, info->filters, info->filters_meta);
     info->nmetalayers = s->nmeta;
     info->nvlmetalayers = s->nvlmeta;
-    info->vlblocks = (hdr_byte(s, TF_GENERAL_FLAGS) & TF_GF_VLBLOCKS) != 0;
+    info->vlblocks = (gf & TF_GF_VLBLOCKS) != 0;
     return 0;
 }
 
@@ -176,7 +178,9 @@ static int special_chunk(tersa_schunk *s, int64_t i, const uint8_t **p, int32_t 
     TERSA_TRY(tersa__schunk_special_nbytes(s, i, &nbytes));
     int kind = code == 1 ? TERSA_SPECIAL_ZEROS : code == 2 ? TERSA_SPECIAL_NAN : TERSA_SPECIAL_UNINIT;
     int32_t ts = s->typesize > 255 ? 1 : s->typesize;
-    int64_t n = tersa_chunk_make_special(kind, ts, nbytes, NULL, s->special, sizeof s->special);
+    /* The frame's blocksize, as C-Blosc2 rebuilds it (b2nd readers check the block count). */
+    int32_t bs = s->blocksize > 0 && s->blocksize <= nbytes ? s->blocksize : nbytes;
+    int64_t n = tersa__special_write(kind, ts, nbytes, bs, NULL, 0, s->special, sizeof s->special);
     if (n < 0) return tersa__fail_prefix((int)n, "frame chunk %" PRId64, i);
     *p = s->special;
     *cbytes = (int32_t)n;
@@ -184,7 +188,7 @@ static int special_chunk(tersa_schunk *s, int64_t i, const uint8_t **p, int32_t 
 }
 
 /* Check a stored chunk's header and extent: entry is its offset in the chunk area. */
-static int check_stored(const tersa_schunk *s, int64_t i, const uint8_t *p, size_t avail,
+static int check_stored(int64_t i, const uint8_t *p, size_t avail,
                         int32_t *cbytes)
 {
     tersa_chunk_info info;
@@ -215,7 +219,7 @@ static int file_chunk(tersa_schunk *s, int64_t i, int64_t off, const uint8_t **p
     size_t avail = (size_t)(s->cbytes - off);
     TERSA_TRY(grow_scratch(s, TF_CHUNK_HDR));
     TERSA_TRY(tersa__io_pread(s->fd, pos, s->scratch, TF_CHUNK_HDR, "frame chunk header"));
-    TERSA_TRY(check_stored(s, i, s->scratch, avail, cbytes));
+    TERSA_TRY(check_stored(i, s->scratch, avail, cbytes));
     TERSA_TRY(grow_scratch(s, (size_t)*cbytes));
     TERSA_TRY(tersa__io_pread(s->fd, pos + TF_CHUNK_HDR, s->scratch + TF_CHUNK_HDR,
                               (size_t)*cbytes - TF_CHUNK_HDR, "frame chunk"));
@@ -233,7 +237,7 @@ static int sparse_chunk(tersa_schunk *s, int64_t i, int64_t id, const uint8_t **
     int rc = tersa__io_read_chunk_file(path, &s->scratch, &s->scratchcap, &len);
     tersa__free(path);
     TERSA_TRY(rc);
-    TERSA_TRY(check_stored(s, i, s->scratch, len, cbytes));
+    TERSA_TRY(check_stored(i, s->scratch, len, cbytes));
     *p = s->scratch;
     return 0;
 }
@@ -248,7 +252,7 @@ int tersa__schunk_chunk_ref(tersa_schunk *s, int64_t i, const uint8_t **p, int32
         return tersa__fail(TERSA_ERR_CORRUPT, "frame offsets entry %" PRId64 ": offset %" PRId64
                            " leaves no room for a chunk in %" PRId64 " bytes", i, off, s->cbytes);
     if (s->storage == TERSA_STORAGE_FILE) return file_chunk(s, i, off, p, cbytes);
-    TERSA_TRY(check_stored(s, i, s->view + off, (size_t)(s->cbytes - off), cbytes));
+    TERSA_TRY(check_stored(i, s->view + off, (size_t)(s->cbytes - off), cbytes));
     *p = s->view + off;
     return 0;
 }
