@@ -319,7 +319,10 @@ static void test_hostile(rt_bufs *b, tersa__codec_state *st)
         uint8_t *mut = malloc((size_t)r);
         for (int k = 0; k < 400; k++) {
             memcpy(mut, b->enc, (size_t)r);
-            for (int f = 0; f < 1 + k % 4; f++) mut[th_rand(&s) % (uint64_t)r] ^= (uint8_t)(1u << (th_rand(&s) % 8));
+            for (int f = 0; f < 1 + k % 4; f++) {
+                uint64_t at = th_rand(&s) % (uint64_t)r;
+                mut[at] ^= (uint8_t)(1u << (th_rand(&s) % 8));
+            }
             decode_hostile(c, &a, mut, r, b->dec, n, false, what);
         }
         free(mut);

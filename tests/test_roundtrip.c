@@ -176,17 +176,23 @@ static int has_filter(const uint8_t *f, int id)
     return 0;
 }
 
-/* The split rule of FORMATS.md 2.8, evaluated with the chunk's final blocksize; a split
- * block must hold whole elements (2.7). inspect reports split 0 for memcpyed chunks. */
-static int expect_split(const rt_cfg *cfg, int32_t blocksize)
+/* The split rule of FORMATS.md 2.8 as written. */
+static int split_rule(const rt_cfg *cfg, int32_t blocksize)
 {
-    if (cfg->typesize > 1 && blocksize % cfg->typesize != 0) return 0;
     if (cfg->split == TERSA_SPLIT_ALWAYS) return 1;
     if (cfg->split == TERSA_SPLIT_NEVER) return 0;
     int fast = cfg->codec == TERSA_CODEC_BLOSCLZ || cfg->codec == TERSA_CODEC_LZ4 ||
                (cfg->codec == TERSA_CODEC_ZSTD && cfg->clevel <= 5);
     return fast && has_filter(cfg->fs->f, SH) && cfg->typesize <= 16 &&
            blocksize / cfg->typesize >= 32;
+}
+
+/* The split flag of a chunk: the rule with the final blocksize, and a split block must hold
+ * whole elements (2.7). inspect reports split 0 for memcpyed chunks. */
+static int expect_split(const rt_cfg *cfg, int32_t blocksize)
+{
+    if (cfg->typesize > 1 && blocksize % cfg->typesize != 0) return 0;
+    return split_rule(cfg, blocksize);
 }
 
 /* Blocksize for a forced cfg->blocksize (FORMATS.md 2.8 steps 1, 2, 5). */
@@ -197,6 +203,29 @@ static int32_t expect_blocksize(const rt_cfg *cfg, size_t n)
     if ((size_t)bs > n) bs = (int32_t)n;
     if (bs > cfg->typesize) bs -= bs % cfg->typesize;
     return bs;
+}
+
+/* Automatic blocksize, FORMATS.md 2.8 steps 1 and 3 to 5, written from the text. */
+static int32_t expect_auto_blocksize(const rt_cfg *cfg, size_t n)
+{
+    static const int per_item_k[10] = {0, 32, 32, 32, 64, 64, 64, 128, 256, 512};
+    int ts = cfg->typesize, cl = cfg->clevel;
+    int hcr = cfg->codec == TERSA_CODEC_LZ4HC || cfg->codec == TERSA_CODEC_ZLIB ||
+              cfg->codec == TERSA_CODEC_ZSTD;
+    if (n < (size_t)ts) return 1;
+    int64_t bs = (int64_t)n;
+    if (n >= 32 * 1024) {
+        bs = hcr ? 64 * 1024 : 32 * 1024;
+        bs = cl == 0 ? bs / 4 : cl == 1 ? bs / 2 : cl == 2 ? bs : cl == 3 ? bs * 2
+             : cl <= 5 ? bs * 4 : cl <= 8 ? bs * 8 : hcr ? bs * 16 : bs * 8;
+    }
+    if (cl > 0 && split_rule(cfg, (int32_t)n)) {
+        bs = (int64_t)per_item_k[cl] * 1024 * ts;
+        bs = bs < 32 * 1024 ? 32 * 1024 : bs > 4 * 1024 * 1024 ? 4 * 1024 * 1024 : bs;
+    }
+    if (bs > (int64_t)n) bs = (int64_t)n;
+    if (bs > ts) bs -= bs % ts;
+    return (int32_t)bs;
 }
 
 /* What decompression must give: the input, trunc-prec applied unless the chunk is memcpyed. */
@@ -225,6 +254,7 @@ static void check_info(const rt_cfg *cfg, size_t n, int64_t csize, const tersa_c
     if (cfg->clevel == 0 || n < 32) CHECK_EQ(in->memcpyed, 1);
     if (in->memcpyed) CHECK_EQ(in->cbytes, (int64_t)n + 32);
     if (cfg->blocksize > 0) CHECK_EQ(in->blocksize, expect_blocksize(cfg, n));
+    if (cfg->blocksize == 0 && n > 0) CHECK_EQ(in->blocksize, expect_auto_blocksize(cfg, n));
     if (n > 0) CHECK(in->blocksize >= 1);
     CHECK_EQ(in->split, n > 0 && !in->memcpyed && expect_split(cfg, in->blocksize));
 }
