@@ -658,6 +658,84 @@ static void test_big_typesize(void)
     tersa_schunk_free(s);
 }
 
+
+/* A frame inside a larger file (HDF5 fast paths open it in place), a borrowed buffer that is
+ * changed (copied on first write), and a sparse frame missing a chunk file. */
+static void test_embedded_and_borrowed(void)
+{
+    char path[256];
+    uint64_t rng = 3;
+    model m = {0};
+    tersa_cctx *c = test_cctx(TERSA_CODEC_ZSTD, 4);
+    tersa_schunk_params p = {.struct_size = sizeof p, .storage = TERSA_STORAGE_MEMORY, .cparams = c};
+    tersa_schunk *s = tersa_schunk_create(&p);
+    for (int i = 0; s && i < 3; i++) {
+        size_t cl = 0;
+        uint8_t *ch = compress_new(c, 5000, (uint64_t)i, &cl);
+        CHECK_OK(tersa_schunk_append_chunk(s, ch, cl));
+        model_put(&m, m.n, ch, cl, true);
+        free(ch);
+    }
+    int64_t n = 0;
+    uint8_t *f = serialise(s, &n);
+    tersa_schunk_free(s);
+
+    tmp_path(path, sizeof path, "embed", TERSA_STORAGE_FILE);
+    FILE *fp = fopen(path, "wb");
+    fwrite("0123456789abcdefXYZ", 1, 19, fp);
+    fwrite(f, 1, (size_t)n, fp);
+    fwrite("trailing bytes", 1, 14, fp);
+    fclose(fp);
+    s = tersa_schunk_open_file(path, 19, TERSA_OPEN_READONLY);
+    verify(s, &m, &rng);
+    tersa_schunk_free(s);
+    CHECK(tersa_schunk_open_file(path, 18, TERSA_OPEN_READONLY) == NULL);
+    CHECK(tersa_schunk_open_file(path, 19, TERSA_OPEN_WRITE) == NULL);
+    remove_path(path);
+
+    uint8_t *copy = malloc((size_t)n);
+    memcpy(copy, f, (size_t)n);
+    s = tersa_schunk_open_buffer(f, (size_t)n, TERSA_OPEN_BORROW);
+    verify(s, &m, &rng);
+    size_t cl = 0;
+    uint8_t *ch = compress_new(c, 5000, 77, &cl);
+    CHECK_OK(tersa_schunk_update_chunk(s, 1, ch, cl));
+    model_put(&m, 1, ch, cl, false);
+    free(ch);
+    CHECK_OK(tersa_schunk_delete_chunk(s, 0));
+    model_del(&m, 0);
+    verify(s, &m, &rng);
+    CHECK_MEM(f, copy, (size_t)n); /* the borrowed buffer is untouched */
+    tersa_schunk_free(s);
+    free(copy);
+    free(f);
+
+    tmp_path(path, sizeof path, "holes", TERSA_STORAGE_SPARSE);
+    remove_path(path);
+    p.storage = TERSA_STORAGE_SPARSE;
+    p.path = path;
+    s = tersa_schunk_create(&p);
+    for (int i = 0; s && i < 3; i++) {
+        uint8_t buf[5000];
+        gen(buf, sizeof buf, (uint64_t)i);
+        CHECK_OK(tersa_schunk_append_buffer(s, buf, sizeof buf));
+    }
+    tersa_schunk_free(s);
+    char chunk1[300];
+    snprintf(chunk1, sizeof chunk1, "%s/00000001.chunk", path);
+    CHECK_EQ(unlink(chunk1), 0);
+    s = tersa_schunk_open_file(path, 0, TERSA_OPEN_READONLY);
+    CHECK(s != NULL);
+    uint8_t out[5000];
+    CHECK_EQ(tersa_schunk_decompress_chunk(s, 0, out, sizeof out), 5000);
+    CHECK_ERR(tersa_schunk_decompress_chunk(s, 1, out, sizeof out), TERSA_ERR_NOT_FOUND);
+    CHECK(strstr(tersa_error_detail(), "00000001.chunk") != NULL);
+    tersa_schunk_free(s);
+    remove_path(path);
+    tersa_cctx_free(c);
+    model_free(&m);
+}
+
 int main(void)
 {
     test_exact_layout();
@@ -668,5 +746,6 @@ int main(void)
     lazy_case(TERSA_FILTER_DELTA, 2);
     test_errors();
     test_big_typesize();
+    test_embedded_and_borrowed();
     return th_report("frame_write");
 }

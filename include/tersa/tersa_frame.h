@@ -72,7 +72,8 @@ typedef struct tersa_schunk_info {
     int64_t nchunks;
     int64_t nbytes;       /* uncompressed bytes of all chunks */
     int64_t cbytes;       /* stored chunk bytes (special zero/NaN/uninit chunks count 0) */
-    int64_t frame_len;    /* bytes of the serialised contiguous frame (sparse: of the index) */
+    int64_t frame_len;    /* file: the frame's length on disk; sparse: the index file's;
+                             memory: as last computed (tersa_schunk_frame_len is current) */
     int32_t typesize;     /* frame typesize (may exceed 255) */
     int32_t blocksize;    /* frame default blocksize (0 = automatic) */
     int32_t chunksize;    /* nbytes of every chunk but a shorter last one; 0 = variable,
@@ -126,8 +127,10 @@ TERSA_API int64_t tersa_schunk_decompress_chunk(tersa_schunk *schunk, int64_t nc
                                                 size_t dstcap);
 
 /* Decode items [start, start + nitems) of chunk nchunk (units of the chunk's header typesize)
- * into dst. For file frames only the chunk header, its block offsets and the streams of the
- * blocks the range touches are read from disk. Returns the bytes written or an error. */
+ * into dst, decoding only the blocks the range touches. For contiguous frame files, chunks of
+ * 64 KiB or more are read lazily: only the chunk header, its block offsets (and dictionary)
+ * and the streams of those blocks (plus block 0 under DELTA) come from disk. Returns the bytes
+ * written or an error. */
 TERSA_API int64_t tersa_schunk_getitem(tersa_schunk *schunk, int64_t nchunk, int64_t start,
                                        int64_t nitems, void *dst, size_t dstcap);
 
@@ -199,6 +202,11 @@ TERSA_API int64_t tersa_schunk_append_buffer(tersa_schunk *schunk, const void *s
  * chunk after a shorter one, makes the frame variable-size (chunksize 0, frame version 3). */
 TERSA_API int64_t tersa_schunk_append_chunk(tersa_schunk *schunk, const void *chunk, size_t len);
 
+/* Changing existing chunks. Memory frames are compacted after each change; file frames append
+ * new payloads at the end of the chunk area and leave replaced or deleted ones as unused bytes
+ * (counted in cbytes), as C-Blosc2 does; sparse frames rewrite or remove chunk files. The
+ * chunk-size rules of append apply (a chunk of another size not at the end makes the frame
+ * variable-size). */
 /* Insert a compressed chunk before position nchunk (0..nchunks). Returns the new count. */
 TERSA_API int64_t tersa_schunk_insert_chunk(tersa_schunk *schunk, int64_t nchunk,
                                             const void *chunk, size_t len);
@@ -216,8 +224,10 @@ TERSA_API int64_t tersa_schunk_frame_len(tersa_schunk *schunk);
 TERSA_API int64_t tersa_schunk_to_buffer(tersa_schunk *schunk, void *dst, size_t dstcap);
 
 /* Copy to a new super-chunk in another storage (params->storage, path, overwrite are used;
- * its cparams and typesize are ignored: the source's are kept). Chunks are copied without
- * recompression. Returns the new schunk or NULL. */
+ * its cparams, typesize and metalayers are ignored: the source's header, metalayers and
+ * vlmetalayers are kept). Chunks are copied without recompression, in order (a file frame's
+ * unused bytes left by updates and deletes are dropped). The destination must differ from the
+ * source's path. Returns the new schunk or NULL. */
 TERSA_API tersa_schunk *tersa_schunk_copy(tersa_schunk *schunk,
                                           const tersa_schunk_params *params);
 

@@ -230,7 +230,7 @@ static int64_t cget(const tersa_cctx *c, tersa_param p)
 }
 
 /* general_flags as C-Blosc2 computes them (new_header_frame). */
-static uint8_t general_flags(const tersa_schunk *s)
+uint8_t tersa__frame_general_flags(const tersa_schunk *s)
 {
     bool vl = s->hdr && (s->hdr[TF_GENERAL_FLAGS] & TF_GF_VLBLOCKS);
     uint8_t gf = (uint8_t)((s->chunksize == 0 || vl) ? 3 : 2);
@@ -311,10 +311,11 @@ int tersa__frame_build_header(tersa_schunk *s, int frame_type)
     tersa__buf_init(&b);
     emit_fixed(s, &b, frame_type);
     emit_meta_section(&b, s->meta, s->nmeta, 0);
-    TERSA_TRY(tersa__buf_status(&b));
-    if (b.len > INT32_MAX) {
+    if (b.err || b.len > INT32_MAX) {
+        int err = b.err;
+        size_t len = b.len;
         tersa__buf_free(&b);
-        return tersa__fail(TERSA_ERR_TOO_LARGE, "frame: header of %zu bytes", b.len);
+        return err ? err : tersa__fail(TERSA_ERR_TOO_LARGE, "frame: header of %zu bytes", len);
     }
     tersa__free(s->hdr);
     s->hdr = b.p;
@@ -326,7 +327,7 @@ int tersa__frame_build_header(tersa_schunk *s, int frame_type)
 void tersa__frame_sync_header(tersa_schunk *s)
 {
     uint8_t *h = s->hdr;
-    if (s->dirty) h[TF_GENERAL_FLAGS] = general_flags(s);
+    if (s->dirty) h[TF_GENERAL_FLAGS] = tersa__frame_general_flags(s);
     tersa__st64be(h + TF_FRAME_LEN, (uint64_t)s->frame_len);
     tersa__st64be(h + TF_NBYTES, (uint64_t)s->nbytes);
     tersa__st64be(h + TF_CBYTES, (uint64_t)s->cbytes);

@@ -118,6 +118,8 @@ int tersa__frame_parse_tail(const uint8_t tail[TF_TRAILER_TAIL], int64_t frame_l
                             int32_t header_len, uint32_t *trailer_len);
 /* Build a new header image for s (from its cctx, metalayers, typesize) into s->hdr. */
 int tersa__frame_build_header(tersa_schunk *s, int frame_type);
+/* general_flags as C-Blosc2 computes them from the current state (version, variable, VL). */
+uint8_t tersa__frame_general_flags(const tersa_schunk *s);
 /* Refresh the mutable fields of s->hdr from s (lengths, sizes, flags). */
 void tersa__frame_sync_header(tersa_schunk *s);
 /* Serialise the trailer of s into b. */

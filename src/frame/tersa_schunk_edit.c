@@ -42,7 +42,7 @@ static int old_sizes(tersa_schunk *s, int64_t i, int32_t *nbytes, int32_t *store
     return 0;
 }
 
-static int check_position(const tersa_schunk *s, int64_t i, int64_t max)
+static int check_position(int64_t i, int64_t max)
 {
     if (i < 0 || i > max)
         return tersa__fail(TERSA_ERR_RANGE, "schunk: position %" PRId64 " is outside 0..%" PRId64,
@@ -75,7 +75,7 @@ int64_t tersa_schunk_insert_chunk(tersa_schunk *s, int64_t nchunk, const void *c
     int64_t entry = 0;
     memset(&info, 0, sizeof info);
     TERSA_TRY(tersa__schunk_check_writable(s));
-    TERSA_TRY(check_position(s, nchunk, s->nchunks));
+    TERSA_TRY(check_position(nchunk, s->nchunks));
     if (nchunk == s->nchunks) return tersa_schunk_append_chunk(s, chunk, len);
     TERSA_TRY(tersa__schunk_check_chunk(s, chunk, len, &info));
     TERSA_TRY(tersa__schunk_reserve_offsets(s, s->nchunks + 1));
@@ -124,7 +124,7 @@ int64_t tersa_schunk_update_chunk(tersa_schunk *s, int64_t nchunk, const void *c
     int64_t entry = 0;
     memset(&info, 0, sizeof info);
     TERSA_TRY(tersa__schunk_check_writable(s));
-    TERSA_TRY(check_position(s, nchunk, s->nchunks - 1));
+    TERSA_TRY(check_position(nchunk, s->nchunks - 1));
     TERSA_TRY(tersa__schunk_check_chunk(s, chunk, len, &info));
     TERSA_TRY(old_sizes(s, nchunk, &old_nbytes, &old_stored));
     bool last = nchunk == s->nchunks - 1;
@@ -147,7 +147,7 @@ int64_t tersa_schunk_delete_chunk(tersa_schunk *s, int64_t nchunk)
 {
     int32_t old_nbytes = 0, old_stored = 0;
     TERSA_TRY(tersa__schunk_check_writable(s));
-    TERSA_TRY(check_position(s, nchunk, s->nchunks - 1));
+    TERSA_TRY(check_position(nchunk, s->nchunks - 1));
     TERSA_TRY(old_sizes(s, nchunk, &old_nbytes, &old_stored));
     int64_t old = s->offsets[nchunk];
     if (s->storage == TERSA_STORAGE_SPARSE && old >= 0) {
@@ -206,6 +206,8 @@ static int copy_shell(tersa_schunk *d, const tersa_schunk *s, const tersa_schunk
 static int copy_into(tersa_schunk *d, tersa_schunk *s, const tersa_schunk_params *p)
 {
     TERSA_TRY(tersa__schunk_check_params(p));
+    if (p->storage != TERSA_STORAGE_MEMORY && s->path && strcmp(p->path, s->path) == 0)
+        return tersa__fail(TERSA_ERR_PARAM, "schunk_copy: destination %s is the source", p->path);
     TERSA_TRY(copy_shell(d, s, p));
     TERSA_TRY(tersa__schunk_flush(d));
     uint8_t *tmp = NULL;

@@ -66,6 +66,7 @@ int tersa__schunk_prepare_offsets(tersa_schunk *s)
     if (!s->offchunk_ok) {
         size_t n = (size_t)s->nchunks * 8;
         s->offchunk.len = 0;
+        s->offchunk.err = 0;
         if (n > 0) {
             TERSA_TRY(offsets_cctx(s));
             uint8_t *le = tersa__malloc(n), *dst = tersa__buf_grow(&s->offchunk, tersa_compress_bound(n));
@@ -92,9 +93,9 @@ int tersa__schunk_flush(tersa_schunk *s)
 {
     tersa__buf t;
     if (s->nchunks == 0) s->cbytes = 0; /* readers look for the trailer right after the header */
+    if (s->storage == TERSA_STORAGE_MEMORY) return 0; /* serialised on demand */
     TERSA_TRY(tersa__schunk_prepare_offsets(s));
     tersa__frame_sync_header(s);
-    if (s->storage == TERSA_STORAGE_MEMORY) return 0;
     int64_t pos = s->foffset + s->header_len + (s->storage == TERSA_STORAGE_SPARSE ? 0 : s->cbytes);
     TERSA_TRY(tersa__io_pwrite(s->fd, pos, s->offchunk.p, s->offchunk.len, "frame offsets index"));
     pos += (int64_t)s->offchunk.len;
@@ -531,6 +532,7 @@ int64_t tersa_schunk_to_buffer(tersa_schunk *s, void *dst, size_t dstcap)
         tersa_schunk_free(m);
         return n;
     }
-    TERSA_TRY(tersa__schunk_flush(s));
+    TERSA_TRY(tersa__schunk_prepare_offsets(s));
+    tersa__frame_sync_header(s);
     return memory_to_buffer(s, dst);
 }
