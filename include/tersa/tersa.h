@@ -4,7 +4,5 @@
 #include "tersa_common.h"
 #include "tersa_chunk.h"
 #include "tersa_frame.h"
-#if __has_include("tersa_ndarray.h")
 #include "tersa_ndarray.h"
-#endif
 #endif
