@@ -264,6 +264,17 @@ static void check_constant(tersa_array *a, const uint8_t *item, size_t isz)
     CHECK_EQ(st.blocks_decoded, 0);
     CHECK_EQ(st.chunks_read, 0);
     CHECK_EQ(st.chunks_special, tersa_schunk_nchunks(tersa_array_schunk(a)));
+    /* special chunks carry the b2nd block size too (C-Blosc2's b2nd readers need it) */
+    tersa_schunk *sc = tersa_array_schunk(a);
+    for (int64_t c = 0; c < tersa_schunk_nchunks(sc); c++) {
+        uint8_t chunk[TERSA_MAX_OVERHEAD + 300];
+        tersa_chunk_info ci;
+        ci.struct_size = sizeof ci;
+        int64_t cl = tersa_schunk_get_chunk(sc, c, chunk, sizeof chunk);
+        CHECK_OK(tersa_chunk_inspect(chunk, (size_t)cl, &ci));
+        CHECK_EQ(ci.special != 0, 1);
+        CHECK_EQ(ci.blocksize, 3 * 2 * 4 * (int64_t)isz); /* blockshape (3, 2, 4) */
+    }
     free(buf);
 }
 

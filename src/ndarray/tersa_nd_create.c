@@ -215,6 +215,17 @@ tersa_array *tersa__nd_finish(tersa_array *a, int rc)
     return a;
 }
 
+int64_t tersa__nd_special_chunk(const tersa__nd_geom *g, int kind, const void *value, uint8_t *buf,
+                                size_t cap)
+{
+    int64_t len = tersa_chunk_make_special(kind, g->itemsize, g->chunk_nbytes, value, buf, cap);
+    /* Header blocksize (bytes 8..11) = the b2nd block, as C-Blosc2's b2nd_full writes it:
+     * C-Blosc2's b2nd readers size their block masks from it. */
+    if (len >= TERSA_MAX_OVERHEAD && g->block_nbytes <= TERSA_MAX_BLOCKSIZE)
+        tersa__st32(buf + 8, (uint32_t)g->block_nbytes);
+    return len;
+}
+
 /* Append nchunks copies of one special chunk. */
 static int append_special(tersa_array *a, int kind, const void *value)
 {
@@ -226,7 +237,7 @@ static int append_special(tersa_array *a, int kind, const void *value)
         if (!(buf = tersa__malloc(cap)))
             return tersa__fail(TERSA_ERR_NOMEM, "b2nd: no memory");
     }
-    int64_t len = tersa_chunk_make_special(kind, a->g.itemsize, a->g.chunk_nbytes, value, buf, cap);
+    int64_t len = tersa__nd_special_chunk(&a->g, kind, value, buf, cap);
     for (int64_t i = 0; len >= 0 && i < a->g.nchunks; i++) {
         int64_t rc = tersa__schunk_append(a->sc, buf, (size_t)len, false);
         if (rc < 0)

@@ -120,6 +120,10 @@ int tersa__nd_plan(const tersa_nd_params *p, tersa__nd_geom *g, uint8_t **meta, 
 /* Create the empty schunk of a plan (no chunks yet). */
 tersa_schunk *tersa__nd_new_schunk(const tersa_nd_params *p, const tersa__nd_geom *g,
                                    const uint8_t *meta, size_t mlen);
+/* A special chunk (TERSA_SPECIAL_*) of one padded chunk, its header blocksize set to the b2nd
+ * block size. Returns its length. */
+int64_t tersa__nd_special_chunk(const tersa__nd_geom *g, int kind, const void *value, uint8_t *buf,
+                                size_t cap);
 /* Flush a new array's frame; on failure (rc < 0 or the flush failing) free it, return NULL. */
 tersa_array *tersa__nd_finish(tersa_array *a, int rc);
 /* Copy the user's C-order slab (whole chunk rows: chunk index range [r0, r1) on axis 0,

@@ -39,8 +39,7 @@ static int add_chunks(tersa_array *a, const tersa__nd_geom *old, const tersa__nd
 {
     uint8_t zero[TERSA_MAX_OVERHEAD + 64];
     int64_t cc[ND_MAXD];
-    int64_t len = tersa_chunk_make_special(TERSA_SPECIAL_ZEROS, g->itemsize, g->chunk_nbytes, NULL,
-                                           zero, sizeof zero);
+    int64_t len = tersa__nd_special_chunk(g, TERSA_SPECIAL_ZEROS, NULL, zero, sizeof zero);
     TERSA_TRY(len);
     for (int64_t n = 0; n < g->nchunks; n++) {
         unravel(g->ndim, g->cgrid, n, cc);

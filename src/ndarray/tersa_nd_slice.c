@@ -142,7 +142,7 @@ static int read_copied(const rd *r)
     tersa_dctx *d = tersa_schunk_dctx(a->sc);
     size_t cap = (size_t)a->g.chunk_nbytes;
     int64_t rc;
-    if (r->info.vlblocks) {
+    if (r->info.vlblocks || r->info.blocksize < 1) {
         rc = tersa_decompress(d, r->p, (size_t)r->cb, a->scratch, cap);
     } else {
         uint8_t *m = actual_mask(a, &r->info);
