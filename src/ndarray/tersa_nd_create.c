@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "frame/tersa_frame_internal.h"
+#include "chunk/tersa_chunk_internal.h"
 #include "ndarray/tersa_nd_internal.h"
 
 #define ND_KIB 1024
@@ -218,12 +219,13 @@ tersa_array *tersa__nd_finish(tersa_array *a, int rc)
 int64_t tersa__nd_special_chunk(const tersa__nd_geom *g, int kind, const void *value, uint8_t *buf,
                                 size_t cap)
 {
-    int64_t len = tersa_chunk_make_special(kind, g->itemsize, g->chunk_nbytes, value, buf, cap);
-    /* Header blocksize (bytes 8..11) = the b2nd block, as C-Blosc2's b2nd_full writes it:
-     * C-Blosc2's b2nd readers size their block masks from it. */
-    if (len >= TERSA_MAX_OVERHEAD && g->block_nbytes <= TERSA_MAX_BLOCKSIZE)
-        tersa__st32(buf + 8, (uint32_t)g->block_nbytes);
-    return len;
+    if (kind == TERSA_SPECIAL_NAN && g->itemsize != 4 && g->itemsize != 8)
+        return tersa__fail(TERSA_ERR_PARAM, "NaN fill needs itemsize 4 or 8, not %d", g->itemsize);
+    /* Header blocksize = the b2nd block, as C-Blosc2's b2nd_full writes it: C-Blosc2's b2nd
+     * readers size their block masks from it. */
+    int32_t bs = (int32_t)(g->block_nbytes <= g->chunk_nbytes ? g->block_nbytes : g->chunk_nbytes);
+    return tersa__special_write(kind, g->itemsize, (int32_t)g->chunk_nbytes, bs, value,
+                                g->itemsize, buf, cap);
 }
 
 /* Append nchunks copies of one special chunk. */
