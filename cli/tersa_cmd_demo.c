@@ -1,4 +1,5 @@
-/* `tersa demo` and `tersa bench`: the engine at work on generated scientific data. The demo is
+/* `tersa demo` and `tersa bench`: the engine at work on generated scientific data (and, through
+ * tersa_cmd_benchfile.c, `tersa bench FILE` on the user's own data). The demo is
  * a small fixed run of the benchmark core (bench/tersa_bench_core.c): a smooth float64
  * simulation field, a noisy uint16 detector stack, an int32 ramp and sparse float32 data
  * (8 MiB each), every built-in codec with shuffle and bitshuffle, clevel 5, 2 threads, every
@@ -63,14 +64,26 @@ int tcli_cmd_demo(int argc, char **argv)
     return tbench_run(&o, stdout);
 }
 
+static void tcli_bench_usage(FILE *f)
+{
+    tbench_usage(f, "usage: tersa bench [FILE] [options]");
+    fprintf(f, "\nWith FILE: the same matrix on the file's data (a .npy file, b2nd array, frame\n"
+               "or HDF5 dataset gives its items and item size; any other file its bytes).\n"
+               "--size caps the bytes used (default 64 MiB), --chunk sets the chunk size, and\n"
+               "  --typesize N         element size for other files (default 8)\n");
+}
+
 int tcli_cmd_bench(int argc, char **argv)
 {
     tbench_opts o;
+    int rc;
+    for (int i = 1; i < argc; i++)
+        if (tcli_is_help(argv[i])) {
+            tcli_bench_usage(stdout);
+            return TCLI_OK;
+        }
+    if (argc > 1 && (argv[1][0] != '-' || !argv[1][1])) return tcli_bench_file(argc, argv);
     tbench_defaults(&o, "tersa bench");
-    int rc = tbench_parse(argc - 1, argv + 1, &o);
-    if (rc < 0) {
-        tbench_usage(stdout, "usage: tersa bench [options]");
-        return TCLI_OK;
-    }
+    rc = tbench_parse(argc - 1, argv + 1, &o);
     return rc != TBENCH_EXIT_OK ? rc : tbench_run(&o, stdout);
 }

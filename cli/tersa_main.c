@@ -10,12 +10,15 @@ typedef struct tcli_cmd {
 } tcli_cmd;
 
 static const tcli_cmd tcli_cmds[] = {
+    {"info", "describe a chunk, frame, b2nd array, .npy file or HDF5 dataset", tcli_cmd_info},
+    {"cat", "print a slice of an array, or write it as raw bytes or .npy", tcli_cmd_cat},
+    {"compress", "compress any file or stdin into a frame (or one chunk)", tcli_cmd_compress},
+    {"decompress", "decompress a chunk or frame into its bytes", tcli_cmd_decompress},
+    {"convert", "convert between .npy, b2nd arrays and frames, chunk by chunk", tcli_cmd_convert},
+    {"verify", "decode every chunk and report damaged ones", tcli_cmd_verify},
+    {"bench", "benchmark codecs and filters on generated data or a FILE", tcli_cmd_bench},
     {"demo", "compress generated scientific data with every codec and filter, verified",
      tcli_cmd_demo},
-    {"compress", "compress a file into one Blosc2 chunk (*.cdata)", tcli_cmd_compress},
-    {"decompress", "decompress a Blosc2 chunk (*.cdata)", tcli_cmd_decompress},
-    {"info", "print a chunk's header fields and validate it", tcli_cmd_info},
-    {"bench", "benchmark the chunk engine (same as tersa_bench_chunk)", tcli_cmd_bench},
 };
 #define TCLI_NCMDS (sizeof tcli_cmds / sizeof tcli_cmds[0])
 
@@ -29,7 +32,11 @@ static void tcli_usage(FILE *f)
         fprintf(f, "  %-11s %s\n", tcli_cmds[i].name, tcli_cmds[i].summary);
     fprintf(f, "\nOptions:\n  -h, --help  this help (COMMAND --help: the command's help)\n"
                "  --version   print the version\n\n"
-               "Exit status: 0 success, 1 failure, 2 usage error.\n");
+               "PATH[:DATASET] names a file, a sparse frame directory, \"-\" (stdin), or a dataset\n"
+               "of an HDF5 file (FILE.h5:/group/dataset%s).\n"
+               "Commands are quiet unless asked (-v); errors go to stderr, one line each.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error.\n",
+            tcli_h5_available() ? "" : "; not in this build");
 }
 
 static const tcli_cmd *tcli_find(const char *name)

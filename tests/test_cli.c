@@ -1,271 +1,346 @@
-/* The `tersa` command, driven as a real process: help and exit statuses, option errors,
- * decompression of fixture chunks against the manifest digests, info, a compress/decompress
- * round trip, the demo and the benchmark in their quick forms.
- *
- * Where the binary is: argv[1] when given, else "../tersa". CTest runs each test in its own
- * build directory (<build>/tests), and cli/CMakeLists.txt puts the executable in the build
- * root (<build>/tersa), so "../tersa" needs no configuration. Scratch files are written to the
- * current directory and removed. */
-#define _POSIX_C_SOURCE 200809L
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "harness.h"
+/* The `tersa` command, driven as a real process: help and exit statuses, option errors (exit 2,
+ * one line naming the option), every fixture of the manifest decoded through the CLI contract
+ * (chunks and frames with `decompress`, b2nd arrays and HDF5 datasets with `cat --raw`), info
+ * and its JSON keys, compress/decompress round trips through files and pipes, zstd-like
+ * output naming and overwrite rules, the demo and the benchmarks in their quick forms.
+ * Conversions are in test_cli_convert.c, verify in test_cli_verify.c, the man page in
+ * test_cli_man.c. */
+#include "th_cli.h"
 #include "th_manifest.h"
-#include "th_sha256.h"
 #include "tersa/tersa.h"
 
-extern char **environ;
-
-static const char *cli_path = "../tersa";
-static char out_file[64], err_file[64];
-
-/* Run the CLI with args (NULL-terminated, without argv[0]); stdout and stderr go to out_file
- * and err_file. Returns the exit status, or -1 if it did not exit normally. */
-static int run_cli(const char *const *args)
+/* The command names listed by `tersa --help` (lines after "Commands:"). */
+static int list_commands(char names[][32], int max)
 {
-    const char *argv[32] = {cli_path};
-    int n = 1;
-    for (; args[n - 1] && n < 31; n++) argv[n] = args[n - 1];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int st = 0, rc = posix_spawn(&pid, cli_path, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0 || waitpid(pid, &st, 0) != pid) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* 1 when the file contains s. */
-static int file_has(const char *path, const char *s)
-{
+    const char *args[] = {"--help", NULL};
     size_t len = 0;
-    unsigned char *b = th_read_file(path, &len);
-    int found = 0;
-    for (size_t i = 0; b && i + strlen(s) <= len && !found; i++)
-        found = memcmp(b + i, s, strlen(s)) == 0;
-    free(b);
-    return found;
-}
-
-/* Number of lines in a file. */
-static int file_lines(const char *path)
-{
-    size_t len = 0;
-    unsigned char *b = th_read_file(path, &len);
     int n = 0;
-    for (size_t i = 0; b && i < len; i++) n += b[i] == '\n';
+    if (th_cli_run(args) != 0) return 0;
+    char *b = (char *)th_read_file(th_cli_out, &len), *p = b ? strstr(b, "Commands:\n") : NULL;
+    for (p = p ? strchr(p, '\n') + 1 : NULL; p && p[0] == ' ' && p[1] == ' ' && n < max;) {
+        sscanf(p, " %31s", names[n++]);
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
     free(b);
     return n;
 }
 
-#define EXPECT_RUN(status, ...)                                                                \
-    do {                                                                                       \
-        const char *args_[] = {__VA_ARGS__, NULL};                                             \
-        int st_ = run_cli(args_);                                                              \
-        CHECK_EQ(st_, status);                                                                 \
-        if (st_ != (status)) fprintf(stderr, "  (tersa %s ...)\n", args_[0]);                  \
-    } while (0)
-
 static void check_help(void)
 {
-    static const char *cmds[] = {"demo", "compress", "decompress", "info", "bench"};
-    EXPECT_RUN(0, "--help");
-    CHECK(file_has(out_file, "usage: tersa"));
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        char want[64];
-        snprintf(want, sizeof want, "usage: tersa %s", cmds[i]);
-        EXPECT_RUN(0, cmds[i], "--help");
-        CHECK(file_has(out_file, want));
-        EXPECT_RUN(0, "help", cmds[i]);
-        CHECK(file_has(out_file, want));
+    char names[16][32];
+    int n = list_commands(names, 16);
+    CHECK_EQ(n, 8);
+    for (int i = 0; i < n; i++) {
+        char want[600];
+        snprintf(want, sizeof want, "usage: tersa %s", names[i]);
+        EXPECT_RUN(0, names[i], "--help");
+        CHECK(th_file_has(th_cli_out, want));
+        EXPECT_RUN(0, "help", names[i]);
+        CHECK(th_file_has(th_cli_out, want));
     }
     EXPECT_RUN(0, "--version");
-    CHECK(file_has(out_file, tersa_version()));
+    CHECK(th_file_has(th_cli_out, tersa_version()));
 }
 
-/* Usage errors: exit 2 and one line on stderr naming the culprit. */
+/* A usage error: exit 2, one line on stderr that names `what`. */
+#define EXPECT_USAGE(what, ...)                                                                \
+    do {                                                                                       \
+        EXPECT_RUN(2, __VA_ARGS__);                                                            \
+        CHECK(th_file_has(th_cli_err, what));                                                  \
+        CHECK_EQ(th_file_lines(th_cli_err), 1);                                                \
+    } while (0)
+
 static void check_usage_errors(void)
 {
     const char *none[] = {NULL};
-    CHECK_EQ(run_cli(none), 2);
-    EXPECT_RUN(2, "frobnicate");
-    CHECK(file_has(err_file, "frobnicate"));
-    EXPECT_RUN(2, "--frobnicate");
-    CHECK(file_has(err_file, "--frobnicate"));
-    EXPECT_RUN(2, "decompress", "--bogus-option", "x.cdata", "-o", "y");
-    CHECK(file_has(err_file, "--bogus-option"));
-    CHECK_EQ(file_lines(err_file), 1);
-    EXPECT_RUN(2, "info", "--json=yes", "x.cdata");
-    EXPECT_RUN(2, "decompress", "x.cdata");    /* no -o */
-    EXPECT_RUN(2, "decompress", "-o", "y");    /* no input */
-    EXPECT_RUN(2, "decompress", "x.cdata", "-o"); /* -o without a value */
-    EXPECT_RUN(2, "demo", "--threads", "0");
-    CHECK(file_has(err_file, "--threads"));
-    EXPECT_RUN(2, "compress", "x", "-o", "y", "--clevel", "10");
-    CHECK(file_has(err_file, "--clevel"));
-    EXPECT_RUN(2, "compress", "x", "-o", "y", "--codec", "nosuch");
-    CHECK(file_has(err_file, "nosuch"));
-    EXPECT_RUN(2, "compress", "x", "-o", "y", "--typesize", "0");
-    EXPECT_RUN(2, "compress", "x", "-o", "y", "--filter", "nosuch");
+    CHECK_EQ(th_cli_run(none), 2);
+    EXPECT_USAGE("frobnicate", "frobnicate");
+    EXPECT_USAGE("--frobnicate", "--frobnicate");
+    EXPECT_USAGE("--bogus-option", "decompress", "--bogus-option", "x.cdata", "-o", "y");
+    EXPECT_USAGE("--json", "info", "--json=yes", "x.cdata");
+    EXPECT_USAGE("-o", "decompress", "x.cdata", "-o");
+    EXPECT_USAGE("--threads", "decompress", "x.cdata", "--threads", "0");
+    EXPECT_USAGE("--threads", "demo", "--threads", "0");
+    EXPECT_USAGE("0..9", "compress", "x", "-o", "y", "--clevel", "10");
+    EXPECT_USAGE("nosuch", "compress", "x", "-o", "y", "--codec", "nosuch");
+    EXPECT_USAGE("--typesize", "compress", "x", "-o", "y", "--typesize", "0");
+    EXPECT_USAGE("--filter", "compress", "x", "-o", "y", "--filter", "nosuch");
+    EXPECT_USAGE("--filter", "compress", "x", "-o", "y", "--filter", "delta,nosuch");
+    EXPECT_USAGE("--blocksize", "compress", "x", "-o", "y", "--blocksize", "1G");
+    EXPECT_USAGE("--chunksize", "compress", "x", "-o", "y", "--chunksize", "0");
+    EXPECT_USAGE("--splitmode", "compress", "x", "--splitmode=9");
+    EXPECT_USAGE("-o", "compress", "a", "b", "-o", "y");
+    EXPECT_USAGE("--slice", "cat", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd",
+                 "--slice", "0:5,200");
+    EXPECT_USAGE("--slice", "cat", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd",
+                 "--slice", "::-1");
+    EXPECT_USAGE("--slice", "cat", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd",
+                 "--slice", "1,2,3");
+    EXPECT_USAGE("--dtype", "cat", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd",
+                 "--dtype", "<f8");
+    EXPECT_USAGE("--dtype", "cat", "x", "--dtype", "float");
+    EXPECT_USAGE("cat", "cat", "a", "b");
+    EXPECT_USAGE("--codec", "convert", "a.npy", "b.b2nd", "--codec", "lz5");
+    EXPECT_USAGE("--to", "convert", "a.npy", "-", "--to", "hdf4");
+    EXPECT_USAGE("--to", "convert", "a.npy", "b.unknown");
+    EXPECT_USAGE("verify", "verify");
+    EXPECT_USAGE("info", "info");
     EXPECT_RUN(2, "bench", "--codecs", "lz4,nosuch");
     EXPECT_RUN(2, "bench", "--runs", "0");
     EXPECT_RUN(2, "bench", "--threads", "1,0");
     EXPECT_RUN(2, "bench", "--datasets", "nosuch");
-    EXPECT_RUN(2, "bench", "--nosuch");
-    CHECK(file_has(err_file, "--nosuch"));
+    EXPECT_USAGE("--nosuch", "bench", "--nosuch");
+    EXPECT_USAGE("--typesize", "bench", "x", "--typesize", "300");
 }
 
-/* Decompress fixture chunks and compare with the manifest's digest of the decoded bytes. */
-static void check_decompress_fixtures(const th_manifest *m, const char *tmp)
+/* One fixture row through the CLI contract; 1 when it decoded to the manifest digest. */
+static int decode_row(const th_manifest_row *r, const char *tmp, int h5)
 {
-    static const char *names[] = {
-        "blosc-compat/blosc-1.3.0-blosclz.cdata",  "blosc-compat/blosc-1.7.0-zlib.cdata",
-        "blosc-compat/blosc-1.11.1-zstd.cdata",    "blosc-compat/blosc-1.14.0-lz4hc.cdata",
-        "blosc-compat/blosc-lz4-3.0.0.cdata",      "blosc-compat/blosc-zstd-3.0.0.cdata",
-        "blosc-compat/blosc-blosclz-3.0.0.cdata",
-        "blosc-compat/blosc-2.0.0-lz4-bitshuffle4-memcpy.cdata",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const th_manifest_row *r = th_manifest_find(m, names[i], NULL);
-        char in[512], hex[65];
-        CHECK(r != NULL);
-        if (!r) continue;
-        snprintf(in, sizeof in, "%s/%s", TERSA_FIXTURES, r->path);
-        EXPECT_RUN(0, "decompress", in, "-o", tmp);
-        size_t len = 0;
-        unsigned char *b = th_read_file(tmp, &len);
-        CHECK_EQ(len, r->nbytes);
-        th_sha256_hex(b ? b : (unsigned char *)"", b ? len : 0, hex);
-        if (strcmp(hex, r->sha256_decoded) != 0) TH_FAIL_AT("%s: decoded digest differs", r->path);
-        free(b);
-        remove(tmp);
+    char in[600], hex[65];
+    const char *want = r->sha256_decoded;
+    snprintf(in, sizeof in, "%s/%s", TERSA_FIXTURES, r->path);
+    remove(tmp);
+    if (!strcmp(r->kind, "chunk") || !strcmp(r->kind, "frame") || !strcmp(r->kind, "sframe")) {
+        const char *args[] = {"decompress", in, "-o", tmp, NULL};
+        if (th_cli_run(args) != 0) return th_cli_explain(args), 0;
+    } else {
+        if (!strcmp(r->kind, "hdf5")) strncat(in, ":", sizeof in - strlen(in) - 1);
+        if (!strcmp(r->kind, "hdf5")) strncat(in, r->dataset, sizeof in - strlen(in) - 1);
+        const char *args[] = {"cat", in, "--raw", "-o", tmp, NULL};
+        int st = th_cli_run(args);
+        if (!h5 && !strcmp(r->kind, "hdf5")) return st == 1 && th_file_has(th_cli_err, "HDF5");
+        if (st != 0) return th_cli_explain(args), 0;
+        want = r->sha256_array_c_order;
     }
+    th_file_sha256(tmp, hex);
+    if (strcmp(hex, want) != 0) TH_FAIL_AT("%s %s: digest differs", r->path, r->dataset);
+    return strcmp(hex, want) == 0;
 }
 
-/* A frame: today a clear "not supported" error; once frames work, the manifest digest. */
-static void check_decompress_frame(const th_manifest *m, const char *tmp)
+/* b2nd arrays also decompress to their stored chunks (with padding). */
+static void check_b2nd_decompress(const th_manifest_row *r, const char *tmp)
 {
-    const char *name = "blosc-frames/frame_simple-lz4.b2frame";
-    const th_manifest_row *r = th_manifest_find(m, name, NULL);
-    char in[512], hex[65];
-    CHECK(r != NULL);
-    if (!r) return;
-    snprintf(in, sizeof in, "%s/%s", TERSA_FIXTURES, name);
-    const char *args[] = {"decompress", in, "-o", tmp, NULL};
-    int st = run_cli(args);
-    if (st != 0) {
-        CHECK_EQ(st, 1);
-        CHECK(file_has(err_file, "not supported"));
-        return;
-    }
-    size_t len = 0;
-    unsigned char *b = th_read_file(tmp, &len);
-    th_sha256_hex(b ? b : (unsigned char *)"", b ? len : 0, hex);
+    char in[600], hex[65];
+    snprintf(in, sizeof in, "%s/%s", TERSA_FIXTURES, r->path);
+    EXPECT_RUN(0, "decompress", in, "-o", tmp, "-f");
+    th_file_sha256(tmp, hex);
     CHECK_STR(hex, r->sha256_decoded);
-    free(b);
+}
+
+static void check_fixtures(const th_manifest *m, const char *tmp)
+{
+    char h5file[600];
+    snprintf(h5file, sizeof h5file, "%s/official-h5/lin_f64_1d.h5:/lin", TERSA_FIXTURES);
+    const char *probe[] = {"info", h5file, NULL};
+    int h5 = th_cli_run(probe) == 0, total = 0, ok = 0;
+    for (size_t i = 0; i < m->nrows; i++) {
+        const th_manifest_row *r = &m->rows[i];
+        if (!strncmp(r->kind, "raw-", 4)) continue;
+        total++;
+        ok += decode_row(r, tmp, h5);
+        if (!strcmp(r->kind, "b2nd")) check_b2nd_decompress(r, tmp);
+    }
+    printf("cli fixtures: %d/%d decoded exactly (HDF5 %s)\n", ok, total,
+           h5 ? "read" : "not in this build: refusal checked");
+    CHECK_EQ(ok, total);
+    CHECK(total >= 40);
     remove(tmp);
 }
 
 static void check_info(const char *tmp)
 {
-    char in[512];
-    snprintf(in, sizeof in, "%s/blosc-compat/blosc-zstd-3.0.0.cdata", TERSA_FIXTURES);
-    EXPECT_RUN(0, "info", in);
-    CHECK(file_has(out_file, "4000000"));
-    CHECK(file_has(out_file, "zstd"));
-    EXPECT_RUN(0, "info", in, "--json");
-    CHECK(file_has(out_file, "\"nbytes\": 4000000"));
-    CHECK(file_has(out_file, "\"valid\": true"));
+    const char *chunk = TERSA_FIXTURES "/blosc-compat/blosc-zstd-3.0.0.cdata";
+    EXPECT_RUN(0, "info", chunk);
+    CHECK(th_file_has(th_cli_out, "4000000"));
+    CHECK(th_file_has(th_cli_out, "zstd"));
+    EXPECT_RUN(0, "info", chunk, "--json");
+    static const char *keys[] = {"\"kind\": \"chunk\"", "\"shape\": null", "\"dtype\": null",
+                                 "\"codec\": \"zstd\"", "\"clevel\": null",
+                                 "\"filters\": [\"shuffle\"]", "\"nbytes\": 4000000",
+                                 "\"cbytes\": ", "\"valid\": true"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) CHECK(th_file_has(th_cli_out, keys[i]));
     /* A truncated chunk: the header parses, validation fails, exit 1. */
     size_t len = 0;
-    unsigned char *b = th_read_file(in, &len);
+    unsigned char *b = th_read_file(chunk, &len);
     CHECK(b != NULL && len > 200);
-    FILE *f = fopen(tmp, "wb");
-    if (b && f) fwrite(b, 1, 200, f);
-    if (f) fclose(f);
+    CHECK_EQ(th_write_bytes(tmp, b, 200), 0);
     free(b);
     EXPECT_RUN(1, "info", tmp, "--json");
-    CHECK(file_has(out_file, "\"valid\": false"));
+    CHECK(th_file_has(th_cli_out, "\"valid\": false"));
     EXPECT_RUN(1, "decompress", tmp, "-o", "/dev/null");
     remove(tmp);
     EXPECT_RUN(1, "info", "no-such-file.cdata");
+    CHECK(th_file_has(th_cli_err, "no-such-file.cdata"));
 }
 
-/* Write n int32 of a noisy ramp to path. */
+static void check_info_containers(void)
+{
+    EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd");
+    static const char *nd[] = {"\"kind\": \"b2nd\"", "\"shape\": [100, 120]",
+                               "\"dtype\": \"<f4\"", "\"chunkshape\": [40, 50]",
+                               "\"blockshape\": [15, 20]", "\"codec\": \"blosclz\"",
+                               "\"clevel\": 9", "\"filters\": [\"bitshuffle\"]",
+                               "\"nbytes\": ", "\"cbytes\": ", "\"nchunks\": 9",
+                               "\"metalayers\": [{\"name\": \"b2nd\""};
+    for (size_t i = 0; i < sizeof nd / sizeof nd[0]; i++) CHECK(th_file_has(th_cli_out, nd[i]));
+    EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/official-b2/schunk_f64_zstd.b2frame");
+    static const char *fr[] = {"\"kind\": \"frame\"", "\"shape\": null", "\"codec\": \"zstd\"",
+                               "\"nchunks\": 5", "\"special_chunks\": {\"zeros\": 1",
+                               "\"vlmetalayers\": [{\"name\": \"info\""};
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) CHECK(th_file_has(th_cli_out, fr[i]));
+    /* Several paths: a JSON array. */
+    EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/blosc-frames/frame_simple-lz4.b2frame",
+               TERSA_FIXTURES "/blosc-compat/blosc-lz4-3.0.0.cdata");
+    size_t len = 0;
+    unsigned char *b = th_read_file(th_cli_out, &len);
+    CHECK(b && len > 2 && b[0] == '[' && b[len - 2] == ']');
+    free(b);
+}
+
+/* n int32 of a noisy ramp. */
 static void write_ramp(const char *path, size_t n)
 {
     int32_t *v = malloc(n * sizeof *v);
     uint64_t s = 42;
     for (size_t i = 0; v && i < n; i++) v[i] = (int32_t)(i * 3 + th_rand(&s) % 4);
-    FILE *f = fopen(path, "wb");
-    CHECK(v && f);
-    if (v && f) fwrite(v, sizeof *v, n, f);
-    if (f) fclose(f);
+    CHECK_EQ(th_write_bytes(path, v, v ? n * sizeof *v : 0), 0);
     free(v);
 }
 
-static void check_roundtrip(const char *tmp)
+static int same_files(const char *a, const char *b)
 {
-    char src[80], chunk[80];
-    snprintf(src, sizeof src, "%s.src", tmp);
-    snprintf(chunk, sizeof chunk, "%s.cdata", tmp);
-    write_ramp(src, 300001);
-    EXPECT_RUN(0, "compress", src, "-o", chunk, "--codec", "zstd", "--clevel", "3",
-               "--typesize=4", "--filter", "bitshuffle", "--threads", "2");
-    EXPECT_RUN(0, "info", chunk);
-    CHECK(file_has(out_file, "bitshuffle"));
-    EXPECT_RUN(0, "decompress", chunk, "-o", tmp, "--threads", "2");
-    size_t a = 0, b = 0;
-    unsigned char *x = th_read_file(src, &a), *y = th_read_file(tmp, &b);
-    CHECK_EQ(a, b);
-    CHECK(x && y && a == b && memcmp(x, y, a) == 0);
+    size_t la = 0, lb = 0;
+    unsigned char *x = th_read_file(a, &la), *y = th_read_file(b, &lb);
+    int same = x && y && la == lb && memcmp(x, y, la) == 0;
     free(x);
     free(y);
-    remove(src);
-    remove(chunk);
-    remove(tmp);
+    return same;
 }
 
-static void check_demo_and_bench(void)
+static void check_roundtrip_files(const char *tmp)
 {
+    char src[128], frame[128], chunk[128];
+    snprintf(src, sizeof src, "%s.src", tmp);
+    snprintf(frame, sizeof frame, "%s.src.b2frame", tmp);
+    snprintf(chunk, sizeof chunk, "%s.cdata", tmp);
+    write_ramp(src, 600001); /* 2.4 MB: several 256 KiB chunks, a short last one */
+    EXPECT_RUN(0, "compress", src, "--codec", "zstd", "--clevel", "3", "--typesize=4",
+               "--filter", "bitshuffle", "--threads", "2", "--chunksize", "256K");
+    CHECK_EQ(th_file_size(th_cli_err), 0); /* quiet */
+    EXPECT_RUN(0, "info", frame, "--json");
+    CHECK(th_file_has(th_cli_out, "\"filters\": [\"bitshuffle\"]"));
+    CHECK(th_file_has(th_cli_out, "\"nchunks\": 10"));
+    CHECK(th_file_has(th_cli_out, "\"chunksize\": 262144"));
+    EXPECT_RUN(1, "compress", src, "--chunksize", "256K"); /* exists, no -f */
+    CHECK(th_file_has(th_cli_err, "-f"));
+    EXPECT_RUN(0, "decompress", frame, "-o", tmp, "--threads", "2");
+    CHECK(same_files(src, tmp));
+    remove(tmp);
+    EXPECT_RUN(0, "compress", src, "--chunk", "-o", chunk, "--codec", "lz4", "--typesize", "4");
+    EXPECT_RUN(0, "info", chunk);
+    CHECK(th_file_has(th_cli_out, "lz4"));
+    EXPECT_RUN(0, "decompress", chunk, "-o", tmp);
+    CHECK(same_files(src, tmp));
+    remove(tmp);
+    remove(chunk);
+    remove(frame);
+    remove(src);
+}
+
+/* Default names (FILE.b2frame and back), --rm, -k, -v. */
+static void check_naming(const char *tmp)
+{
+    char src[128], frame[128];
+    snprintf(src, sizeof src, "%s.nm", tmp);
+    snprintf(frame, sizeof frame, "%s.nm.b2frame", tmp);
+    write_ramp(src, 1000);
+    EXPECT_RUN(0, "compress", src, "--rm", "-v");
+    CHECK(th_file_has(th_cli_err, "ratio"));
+    CHECK_EQ(th_file_size(src), -1);
+    EXPECT_RUN(0, "decompress", frame, "-k");
+    CHECK_EQ(th_file_size(src), 4000);
+    CHECK_EQ(th_file_size(frame) > 0, 1);
+    EXPECT_RUN(1, "decompress", frame); /* the output exists */
+    EXPECT_RUN(0, "decompress", frame, "-f", "--rm");
+    CHECK_EQ(th_file_size(frame), -1);
+    EXPECT_RUN(2, "decompress", src); /* no suffix to drop */
+    CHECK(th_file_has(th_cli_err, "-o"));
+    EXPECT_RUN(1, "compress", src, "-o", src, "-f"); /* same file */
+    CHECK_EQ(th_file_size(src), 4000);
+    remove(src);
+}
+
+/* compress | decompress through pipes, and stdin/stdout with "-". */
+static void check_pipes(const char *tmp)
+{
+    char src[128], out[128];
+    int sa = 0, sb = 0;
+    snprintf(src, sizeof src, "%s.pipe", tmp);
+    snprintf(out, sizeof out, "%s.pipe.out", tmp);
+    write_ramp(src, 1500000); /* 6 MB: two 4 MiB frame chunks */
+    const char *comp[] = {"compress", "--typesize", "4", "--codec", "lz4", NULL};
+    const char *dec[] = {"decompress", "-", "--threads", "2", NULL};
+    th_cli_pipe(comp, dec, src, out, &sa, &sb);
+    CHECK_EQ(sa, 0);
+    CHECK_EQ(sb, 0);
+    CHECK(same_files(src, out));
+    const char *comp2[] = {"compress", "-", "-c", "--chunk", NULL};
+    const char *info[] = {"info", "-", NULL};
+    th_cli_pipe(comp2, info, src, out, &sa, &sb);
+    CHECK_EQ(sa, 0);
+    CHECK_EQ(sb, 0);
+    CHECK(th_file_has(out, "chunk"));
+    const char *comp3[] = {"compress", "-c", src, NULL};
+    const char *cat[] = {"cat", "-", "--raw", "--slice", "4:12", NULL};
+    th_cli_pipe(comp3, cat, NULL, out, &sa, &sb);
+    CHECK_EQ(sa, 0);
+    CHECK_EQ(sb, 0);
+    CHECK_EQ(th_file_size(out), 64); /* items of the frame's typesize 8 */
+    remove(src);
+    remove(out);
+}
+
+static void check_demo_and_bench(const char *tmp)
+{
+    char src[128];
     EXPECT_RUN(0, "demo", "--quick");
-    CHECK(file_has(out_file, "memcpy"));
-    CHECK(file_has(out_file, "verified"));
+    CHECK(th_file_has(th_cli_out, "memcpy"));
+    CHECK(th_file_has(th_cli_out, "verified"));
     EXPECT_RUN(0, "bench", "--quick", "--size", "1", "--runs", "1", "--codecs", "lz4,zstd",
                "--filters", "shuffle", "--threads", "1", "--datasets", "f32_noisy", "--json");
-    CHECK(file_has(out_file, "\"failed\": 0"));
+    CHECK(th_file_has(th_cli_out, "\"failed\": 0"));
+    snprintf(src, sizeof src, "%s.bench", tmp);
+    write_ramp(src, 300000);
+    EXPECT_RUN(0, "bench", src, "--typesize", "4", "--runs", "1", "--codecs", "lz4,zstd",
+               "--filters", "shuffle,bitshuffle", "--threads", "1,2", "--chunk", "256", "--json");
+    CHECK(th_file_has(th_cli_out, "\"cells\": 8"));
+    CHECK(th_file_has(th_cli_out, "\"failed\": 0"));
+    CHECK(th_file_has(th_cli_out, "\"typesize\": 4"));
+    EXPECT_RUN(0, "bench", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd", "--runs", "1",
+               "--codecs", "blosclz", "--filters", "shuffle", "--threads", "1");
+    CHECK(th_file_has(th_cli_out, "typesize 4"));
+    CHECK(th_file_has(th_cli_out, "48000 bytes"));
+    remove(src);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1) cli_path = argv[1];
-    if (access(cli_path, X_OK) != 0) {
-        fprintf(stderr, "test_cli: %s is not an executable (run from <build>/tests or pass the "
-                        "path of tersa)\n", cli_path);
-        return 1;
-    }
-    long pid = (long)getpid();
+    if (th_cli_setup(argc, argv, "test_cli")) return 1;
     char tmp[64];
-    snprintf(out_file, sizeof out_file, "test_cli_%ld.out", pid);
-    snprintf(err_file, sizeof err_file, "test_cli_%ld.err", pid);
-    snprintf(tmp, sizeof tmp, "test_cli_%ld.tmp", pid);
+    snprintf(tmp, sizeof tmp, "%s.tmp", th_cli_tmp);
     th_manifest m;
     CHECK_EQ(th_manifest_load(TERSA_FIXTURES "/MANIFEST.tsv", &m), 0);
     check_help();
     check_usage_errors();
-    check_decompress_fixtures(&m, tmp);
-    check_decompress_frame(&m, tmp);
+    check_fixtures(&m, tmp);
     check_info(tmp);
-    check_roundtrip(tmp);
-    check_demo_and_bench();
+    check_info_containers();
+    check_roundtrip_files(tmp);
+    check_naming(tmp);
+    check_pipes(tmp);
+    check_demo_and_bench(tmp);
     th_manifest_free(&m);
-    remove(out_file);
-    remove(err_file);
+    th_cli_cleanup();
     return th_report("cli");
 }

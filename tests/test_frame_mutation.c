@@ -137,7 +137,7 @@ static void mutate_fixture(const char *rel)
     for (size_t p = 0; p < (size_t)hl && p < 400; p++) { /* header and metalayers */
         flip(buf, len, p, 0xff, p % 16 == 0);
         flip(buf, len, p, 0x01, false);
-        flip(buf, len, p, 0x80, false);
+        if (p < TF_HEADER_MIN) flip(buf, len, p, 0x80, false); /* the fixed fields */
     }
     for (size_t p = opos; p < tpos && p < opos + 200; p++) flip(buf, len, p, 0xff, p % 8 == 0);
     for (size_t p = opos; p < tpos && p < opos + 64; p++) flip(buf, len, p, 0x01, false);

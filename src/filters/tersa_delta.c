@@ -56,28 +56,30 @@ static void unxor_prev(const uint8_t *restrict src, uint8_t *restrict dst, int32
     for (; i < n; i++) dst[i] = src[i] ^ (i >= w ? dst[i - w] : 0);
 }
 
-void tersa__delta_encode(const uint8_t *ref, int block0, const uint8_t *src, uint8_t *dst,
-                         int32_t size, int32_t typesize)
+/* Encode (decode = 0) or decode (decode = 1). Only block 0 differs between the two: every
+ * other block XORs with the reference block either way. */
+static void delta_apply(const uint8_t *ref, int block0, const uint8_t *src, uint8_t *dst,
+                        int32_t size, int32_t typesize, int decode)
 {
     if (size <= 0) return;
     int32_t w = word_size(typesize), n = size - size % w;
-    if (block0) {
-        xor_prev(src, dst, n, w);
-    } else {
+    if (!block0)
         xor_bytes(src, ref, dst, n);
-    }
+    else if (decode)
+        unxor_prev(src, dst, n, w);
+    else
+        xor_prev(src, dst, n, w);
     memcpy(dst + n, src + n, (size_t)(size - n));
+}
+
+void tersa__delta_encode(const uint8_t *ref, int block0, const uint8_t *src, uint8_t *dst,
+                         int32_t size, int32_t typesize)
+{
+    delta_apply(ref, block0, src, dst, size, typesize, 0);
 }
 
 void tersa__delta_decode(const uint8_t *ref, int block0, const uint8_t *src, uint8_t *dst,
                          int32_t size, int32_t typesize)
 {
-    if (size <= 0) return;
-    int32_t w = word_size(typesize), n = size - size % w;
-    if (block0) {
-        unxor_prev(src, dst, n, w);
-    } else {
-        xor_bytes(src, ref, dst, n);
-    }
-    memcpy(dst + n, src + n, (size_t)(size - n));
+    delta_apply(ref, block0, src, dst, size, typesize, 1);
 }

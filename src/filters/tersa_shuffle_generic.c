@@ -23,50 +23,39 @@ static void copy_from(const uint8_t *src, uint8_t *dst, int64_t from, int32_t si
 #define NO_LOOP_DEPS
 #endif
 
-/* Element size known at compile time: read each element once, write t streams. */
-TERSA_ALWAYS_INLINE void shuffle_fixed(const uint8_t *restrict src, uint8_t *restrict dst,
-                                       int32_t m, int32_t from, const int32_t t)
+/* Byte j of element i lies at e = i*t + j on the element side and at s = j*m + i on the stream
+ * side; shuffle (back = 0) copies the first to the second, unshuffle (back = 1) the reverse. */
+TERSA_ALWAYS_INLINE void move_byte(const uint8_t *restrict src, uint8_t *restrict dst, size_t e,
+                                   size_t s, const int back)
+{
+    if (back)
+        dst[e] = src[s];
+    else
+        dst[s] = src[e];
+}
+
+/* Element size known at compile time: one element (t contiguous bytes) at a time. */
+TERSA_ALWAYS_INLINE void bytes_fixed(const uint8_t *restrict src, uint8_t *restrict dst,
+                                     int32_t m, int32_t from, const int32_t t, const int back)
 {
     NO_LOOP_DEPS
-    for (int32_t i = from; i < m; i++) {
-        const uint8_t *s = src + (size_t)i * t;
-        for (int32_t j = 0; j < t; j++) dst[(size_t)j * m + i] = s[j];
-    }
+    for (int32_t i = from; i < m; i++)
+        for (int32_t j = 0; j < t; j++)
+            move_byte(src, dst, (size_t)i * t + j, (size_t)j * m + i, back);
 }
 
-TERSA_ALWAYS_INLINE void unshuffle_fixed(const uint8_t *restrict src, uint8_t *restrict dst,
-                                         int32_t m, int32_t from, const int32_t t)
+/* Any element size: one stream at a time (contiguous on one side, strided on the other). */
+TERSA_ALWAYS_INLINE void bytes_any(const uint8_t *restrict src, uint8_t *restrict dst, int32_t m,
+                                   int32_t from, int32_t t, const int back)
 {
-    NO_LOOP_DEPS
-    for (int32_t i = from; i < m; i++) {
-        uint8_t *d = dst + (size_t)i * t;
-        for (int32_t j = 0; j < t; j++) d[j] = src[(size_t)j * m + i];
-    }
+    for (int32_t j = 0; j < t; j++)
+        for (int32_t i = from; i < m; i++)
+            move_byte(src, dst, (size_t)i * t + j, (size_t)j * m + i, back);
 }
 
-/* Any element size: one output stream at a time (contiguous writes, strided reads). */
-static void shuffle_any(const uint8_t *restrict src, uint8_t *restrict dst, int32_t m,
-                        int32_t from, int32_t t)
-{
-    for (int32_t j = 0; j < t; j++) {
-        const uint8_t *s = src + j;
-        uint8_t *d = dst + (size_t)j * m;
-        for (int32_t i = from; i < m; i++) d[i] = s[(size_t)i * t];
-    }
-}
-
-static void unshuffle_any(const uint8_t *restrict src, uint8_t *restrict dst, int32_t m,
-                          int32_t from, int32_t t)
-{
-    for (int32_t j = 0; j < t; j++) {
-        const uint8_t *s = src + (size_t)j * m;
-        uint8_t *d = dst + j;
-        for (int32_t i = from; i < m; i++) d[(size_t)i * t] = s[i];
-    }
-}
-
-void tersa__shuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, int32_t size,
-                         int32_t t, int32_t from)
+/* tersa__shuffle_rest (back = 0) and tersa__unshuffle_rest (back = 1). */
+TERSA_ALWAYS_INLINE void bytes_rest(const uint8_t *restrict src, uint8_t *restrict dst,
+                                    int32_t size, int32_t t, int32_t from, const int back)
 {
     if (size <= 0) return;
     if (t <= 1) {
@@ -75,32 +64,24 @@ void tersa__shuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, int
     }
     int32_t m = size / t;
     switch (t) {
-    case 2: shuffle_fixed(src, dst, m, from, 2); break;
-    case 4: shuffle_fixed(src, dst, m, from, 4); break;
-    case 8: shuffle_fixed(src, dst, m, from, 8); break;
-    case 16: shuffle_fixed(src, dst, m, from, 16); break;
-    default: shuffle_any(src, dst, m, from, t); break;
+    case 2: bytes_fixed(src, dst, m, from, 2, back); break;
+    case 4: bytes_fixed(src, dst, m, from, 4, back); break;
+    case 8: bytes_fixed(src, dst, m, from, 8, back); break;
+    case 16: bytes_fixed(src, dst, m, from, 16, back); break;
+    default: bytes_any(src, dst, m, from, t, back); break;
     }
     copy_from(src, dst, (int64_t)m * t, size);
 }
 
-void tersa__unshuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, int32_t size,
-                           int32_t t, int32_t from)
+void tersa__shuffle_rest(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t, int32_t from)
 {
-    if (size <= 0) return;
-    if (t <= 1) {
-        copy_from(src, dst, from, size);
-        return;
-    }
-    int32_t m = size / t;
-    switch (t) {
-    case 2: unshuffle_fixed(src, dst, m, from, 2); break;
-    case 4: unshuffle_fixed(src, dst, m, from, 4); break;
-    case 8: unshuffle_fixed(src, dst, m, from, 8); break;
-    case 16: unshuffle_fixed(src, dst, m, from, 16); break;
-    default: unshuffle_any(src, dst, m, from, t); break;
-    }
-    copy_from(src, dst, (int64_t)m * t, size);
+    bytes_rest(src, dst, size, t, from, 0);
+}
+
+void tersa__unshuffle_rest(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t,
+                           int32_t from)
+{
+    bytes_rest(src, dst, size, t, from, 1);
 }
 
 void tersa__shuffle_generic(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t)
@@ -219,8 +200,19 @@ void tersa__copy_rows(const uint8_t *src, size_t src_stride, uint8_t *dst, size_
     }
 }
 
-void tersa__bitshuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, int32_t size,
-                            int32_t t, int32_t from)
+/* Groups [k0, nk) of a bitshuffle (back = 0) or bitunshuffle (back = 1). */
+TERSA_ALWAYS_INLINE void bits_tiled(const uint8_t *src, uint8_t *dst, int32_t k0, int32_t nk,
+                                    const int32_t t, const int back)
+{
+    if (back)
+        bitunshuffle_tiled(src, dst, k0, nk, t);
+    else
+        bitshuffle_tiled(src, dst, k0, nk, t);
+}
+
+/* tersa__bitshuffle_rest (back = 0) and tersa__bitunshuffle_rest (back = 1). */
+TERSA_ALWAYS_INLINE void bits_rest(const uint8_t *restrict src, uint8_t *restrict dst,
+                                   int32_t size, int32_t t, int32_t from, const int back)
 {
     if (size <= 0) return;
     if (t < 1) {
@@ -229,32 +221,25 @@ void tersa__bitshuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, 
     }
     int32_t m = size / t, g = m - m % 8;
     switch (t) {
-    case 1: bitshuffle_tiled(src, dst, from / 8, g / 8, 1); break;
-    case 2: bitshuffle_tiled(src, dst, from / 8, g / 8, 2); break;
-    case 4: bitshuffle_tiled(src, dst, from / 8, g / 8, 4); break;
-    case 8: bitshuffle_tiled(src, dst, from / 8, g / 8, 8); break;
-    default: bitshuffle_tiled(src, dst, from / 8, g / 8, t); break;
+    case 1: bits_tiled(src, dst, from / 8, g / 8, 1, back); break;
+    case 2: bits_tiled(src, dst, from / 8, g / 8, 2, back); break;
+    case 4: bits_tiled(src, dst, from / 8, g / 8, 4, back); break;
+    case 8: bits_tiled(src, dst, from / 8, g / 8, 8, back); break;
+    default: bits_tiled(src, dst, from / 8, g / 8, t, back); break;
     }
     copy_from(src, dst, (int64_t)g * t, size);
 }
 
-void tersa__bitunshuffle_rest(const uint8_t *restrict src, uint8_t *restrict dst, int32_t size,
-                              int32_t t, int32_t from)
+void tersa__bitshuffle_rest(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t,
+                            int32_t from)
 {
-    if (size <= 0) return;
-    if (t < 1) {
-        copy_from(src, dst, 0, size);
-        return;
-    }
-    int32_t m = size / t, g = m - m % 8;
-    switch (t) {
-    case 1: bitunshuffle_tiled(src, dst, from / 8, g / 8, 1); break;
-    case 2: bitunshuffle_tiled(src, dst, from / 8, g / 8, 2); break;
-    case 4: bitunshuffle_tiled(src, dst, from / 8, g / 8, 4); break;
-    case 8: bitunshuffle_tiled(src, dst, from / 8, g / 8, 8); break;
-    default: bitunshuffle_tiled(src, dst, from / 8, g / 8, t); break;
-    }
-    copy_from(src, dst, (int64_t)g * t, size);
+    bits_rest(src, dst, size, t, from, 0);
+}
+
+void tersa__bitunshuffle_rest(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t,
+                              int32_t from)
+{
+    bits_rest(src, dst, size, t, from, 1);
 }
 
 void tersa__bitshuffle_generic(const uint8_t *src, uint8_t *dst, int32_t size, int32_t t)

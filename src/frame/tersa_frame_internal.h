@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/tersa_internal.h"
+#include "frame/tersa_frame_newapi.h"
 #include "frame/tersa_msgpack.h"
 #include "tersa/tersa_frame.h"
 
@@ -45,6 +46,13 @@ enum {
 #define TF_GF_VLBLOCKS 0x80     /* general_flags bit 7: VL-block chunks */
 #define TF_CHUNK_HDR 32         /* extended chunk header */
 #define TF_OFFSETS_BLOCKSIZE 16384
+
+/* Test hook for the write side (tersa__schunk_set_io_hook): called before every write-side
+ * system call on a schunk's files with the operation, the file position and the length.
+ * Returns 0 to go on, < 0 to fail the call without doing it, > 0 (TF_IO_WRITE only) to write
+ * only that many bytes and then fail. Tests use it to stop a change between two writes. */
+enum { TF_IO_WRITE = 1, TF_IO_SYNC, TF_IO_TRUNCATE, TF_IO_RENAME, TF_IO_UNLINK, TF_IO_CREATE };
+typedef int64_t (*tersa__io_hook_fn)(void *ctx, int op, int64_t pos, int64_t len);
 
 /* One (vl)metalayer. For header metalayers, pos is the absolute offset of its bin32 marker in
  * the header image (content at pos + 5), so updates patch the header in place. */
@@ -91,6 +99,27 @@ struct tersa_schunk {
     size_t scratchcap;
     uint8_t special[64];/* a rebuilt special chunk */
     int64_t io_read;    /* bytes of chunk data read from files (for tests of lazy reads) */
+    uint8_t *cbuf;      /* append_buffer: compressed-chunk scratch */
+    size_t cbufcap;
+
+    /* The crash-safe change protocol (tersa_frame_tx.c, doc/frames.md). */
+    bool durable;       /* fdatasync around every commit */
+    bool fresh;         /* being built by a constructor: written in place, no protocol */
+    bool broken;        /* a change failed midway: further changes are refused */
+    bool idx_dirty;     /* offsets, sizes or trailer changed since the last commit */
+    bool hdr_dirty;     /* header metalayer bytes changed since the last commit */
+    bool tx_relocated;  /* file: the committed index has been copied to tx_q */
+    int tx_oldfd;       /* file, empty committed frame: the live file while a temp is built */
+    int64_t tx_q;       /* file: where the copy of the committed index lies */
+    int64_t tx_end;     /* file: end of everything written since the last commit */
+    int64_t tx_hint;    /* file: room to leave for this change when relocating the index */
+    tersa__buf live;    /* file: the committed offsets chunk and trailer, as on disk */
+    uint8_t live_fixed[TF_HEADER_MIN]; /* file: the committed fixed header */
+    int64_t live_flen, live_cb;        /* file: committed frame_len and cbytes */
+    int64_t *unlink_ids;/* sparse: chunk files to remove once the change is committed */
+    int nunlink, unlinkcap;
+    tersa__io_hook_fn hook; /* tests: called before every write-side system call */
+    void *hook_ctx;
 };
 
 /* ---- tersa_frame_io.c: POSIX file access ---------------------------------------------- */
@@ -103,8 +132,34 @@ char *tersa__io_join(const char *dir, const char *name);
 char *tersa__io_chunk_path(const char *dir, int64_t id);
 /* Read a whole sparse chunk file into *buf (grown as needed); *len receives its size. */
 int tersa__io_read_chunk_file(const char *path, uint8_t **buf, size_t *cap, size_t *len);
-int tersa__io_write_file(const char *path, const void *src, size_t n);
+int tersa__io_write_file(const char *path, const void *src, size_t n, bool sync);
+/* fdatasync a file; fsync the folder holding path. */
+int tersa__io_sync(int fd, const char *what);
+int tersa__io_sync_dir(const char *path);
 int tersa__io_is_dir(const char *path);
+
+/* ---- tersa_frame_tx.c: the crash-safe change protocol (doc/frames.md) ---------------- */
+/* Install a test hook (NULL removes it). */
+void tersa__schunk_set_io_hook(tersa_schunk *s, tersa__io_hook_fn fn, void *ctx);
+/* The current change may write about this many bytes after the chunk area (new chunks, the
+ * offsets index, the trailer): room left when the committed index is moved. */
+void tersa__tx_hint(tersa_schunk *s, int64_t bytes);
+/* File storage: write n chunk bytes at chunk-area offset off (moving the committed index out
+ * of the way first, or starting a temporary file when the committed frame is empty). */
+int tersa__tx_write_chunk(tersa_schunk *s, int64_t off, const void *p, size_t n);
+/* Write a whole new file (a sparse chunk file), through the hook, synced when durable. */
+int tersa__tx_write_file(tersa_schunk *s, const char *path, const void *p, size_t n);
+/* rename, and fsync of path's folder when durable, through the hook. */
+int tersa__tx_rename(tersa_schunk *s, const char *from, const char *to);
+/* Sparse storage: remove chunk file id after the next commit. */
+int tersa__tx_defer_unlink(tersa_schunk *s, int64_t id);
+/* Record the committed state of a file frame just opened for writing. */
+int tersa__tx_capture_live(tersa_schunk *s);
+/* A change failed after it began: refuse further changes (the files keep the last commit),
+ * drop a temporary file. Returns rc. */
+int tersa__tx_fail(tersa_schunk *s, int rc);
+/* At free: drop an uncommitted temporary file and the protocol's buffers. */
+void tersa__tx_release(tersa_schunk *s);
 
 /* ---- tersa_frame_header.c: header and trailer parse/emit ------------------------------ */
 /* Validate the fixed 87-byte part of a header image (frame_type must equal want_type). */
@@ -143,9 +198,13 @@ int tersa__schunk_reserve_offsets(tersa_schunk *s, int64_t n);
 int tersa__frame_read_index(tersa_schunk *s, const uint8_t *frame, int64_t len);
 
 /* ---- tersa_schunk_write.c ------------------------------------------------------------- */
+/* Bytes a change adding payload chunk bytes and nnew offsets entries may write after the
+ * chunk area (chunks, offsets index, trailer): a tx hint. */
+int64_t tersa__schunk_change_room(const tersa_schunk *s, int64_t payload, int64_t nnew);
 /* Compress the offsets index into s->offchunk (if not valid) and compute s->frame_len. */
 int tersa__schunk_prepare_offsets(tersa_schunk *s);
-/* Write header, offsets and trailer of a file/sparse frame (after a change). */
+/* Commit the current change of a file/sparse frame (tersa_frame_tx.c): afterwards the files
+ * hold it, and a crash at any moment before leaves the previous commit. No-op for memory. */
 int tersa__schunk_flush(tersa_schunk *s);
 /* Make the schunk's memory chunk area owned and writable (copies a borrowed view). */
 int tersa__schunk_own_data(tersa_schunk *s, size_t extra);

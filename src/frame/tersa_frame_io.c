@@ -113,15 +113,40 @@ int tersa__io_read_chunk_file(const char *path, uint8_t **buf, size_t *cap, size
     return rc;
 }
 
-int tersa__io_write_file(const char *path, const void *src, size_t n)
+int tersa__io_write_file(const char *path, const void *src, size_t n, bool sync)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc;
     if (fd < 0)
         return tersa__fail(TERSA_ERR_IO, "frame: cannot create %s: %s", path, strerror(errno));
     rc = tersa__io_pwrite(fd, 0, src, n, path);
+    if (rc == 0 && sync) rc = tersa__io_sync(fd, path);
     if (close(fd) != 0 && rc == 0)
         rc = tersa__fail(TERSA_ERR_IO, "frame: closing %s failed: %s", path, strerror(errno));
+    return rc;
+}
+
+int tersa__io_sync(int fd, const char *what)
+{
+    if (fdatasync(fd) != 0)
+        return tersa__fail(TERSA_ERR_IO, "%s: fdatasync failed: %s", what, strerror(errno));
+    return 0;
+}
+
+int tersa__io_sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *dir = tersa__malloc(n + 2);
+    if (!dir) return tersa__fail(TERSA_ERR_NOMEM, "frame: no memory for a path");
+    if (slash) memcpy(dir, path, n ? n : 1);
+    else dir[0] = '.';
+    dir[n ? n : 1] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+    if (fd < 0 || fsync(fd) != 0)
+        rc = tersa__fail(TERSA_ERR_IO, "frame: cannot sync folder %s: %s", dir, strerror(errno));
+    if (fd >= 0) close(fd);
+    tersa__free(dir);
     return rc;
 }
 

@@ -273,6 +273,7 @@ static int open_path(tersa_schunk *s, const char *path, int64_t offset, unsigned
     s->writable = write;
     frame_src src = {NULL, size > offset ? size - offset : 0};
     TERSA_TRY(read_index(s, &src, isdir ? 1 : 0, false));
+    if (write) TERSA_TRY(tersa__tx_capture_live(s));
     return contexts_from_header(s);
 }
 

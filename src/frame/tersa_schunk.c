@@ -14,6 +14,7 @@ tersa_schunk *tersa__schunk_alloc(void)
         return NULL;
     }
     s->fd = -1;
+    s->tx_oldfd = -1;
     s->chunksize = -1;
     tersa__buf_init(&s->offchunk);
     s->dctx = tersa_dctx_create();
@@ -28,6 +29,7 @@ tersa_schunk *tersa__schunk_alloc(void)
 void tersa_schunk_free(tersa_schunk *s)
 {
     if (!s) return;
+    tersa__tx_release(s);
     if (s->fd >= 0) close(s->fd);
     for (int i = 0; i < s->nmeta; i++) tersa__meta_clear(&s->meta[i]);
     for (int i = 0; i < s->vlcap; i++) tersa__meta_clear(&s->vlmeta[i]);
@@ -38,6 +40,7 @@ void tersa_schunk_free(tersa_schunk *s)
     tersa__buf_free(&s->offchunk);
     tersa__free(s->data);
     tersa__free(s->scratch);
+    tersa__free(s->cbuf);
     tersa_cctx_free(s->cctx);
     tersa_cctx_free(s->offcctx);
     tersa_dctx_free(s->dctx);

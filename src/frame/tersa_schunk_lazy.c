@@ -1,40 +1,22 @@
 /* Partial reads: items of one chunk and byte slices across chunks. For contiguous frame files
- * only the chunk header, its block offsets (and dictionary) and the streams of the blocks a
- * range touches are read from disk (FORMATS.md §2.14); the chunk is rebuilt in a zero-filled
- * buffer of its full size, where zero bytes read as empty streams the decoder never visits. */
+ * only the chunk header, the block offsets of the blocks a range touches (and the next one's),
+ * the dictionary and those blocks' streams are read from disk (FORMATS.md §2.14); the chunk is
+ * rebuilt in a zero-filled buffer of its full size, whose other bytes the decoder never
+ * visits (tersa_getitem checks only the blocks it decodes). */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "frame/tersa_frame_internal.h"
 
 /* Chunks smaller than this are read whole: a few preads cost more than the bytes saved. */
 #define TF_LAZY_MIN (64 * 1024)
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* End of the block whose stream data starts at start: the next larger bstart, or cbytes. */
-static uint32_t block_end(const uint32_t *sorted, int32_t n, uint32_t start, uint32_t cbytes)
-{
-    int32_t lo = 0, hi = n;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (sorted[mid] <= start) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n ? sorted[lo] : cbytes;
-}
-
 typedef struct lazy_job {
     tersa_schunk *s;
     int64_t pos;          /* file position of the chunk */
     tersa_chunk_info info;
-    uint8_t *buf;         /* cbytes bytes, zero-filled, header and needed parts read */
-    uint32_t *sorted;     /* sorted copy of bstarts */
+    uint8_t *buf;         /* cbytes bytes, zero-filled; the header and the needed parts read */
+    uint32_t data_start;  /* where block data may begin (after offsets and dictionary) */
 } lazy_job;
 
 static int lazy_read(lazy_job *j, uint32_t from, uint32_t to)
@@ -44,14 +26,13 @@ static int lazy_read(lazy_job *j, uint32_t from, uint32_t to)
     return tersa__io_pread(j->s->fd, j->pos + from, j->buf + from, to - from, "frame chunk block");
 }
 
-/* Read the bstarts (and dictionary) and validate them. */
-static int lazy_prologue(lazy_job *j, uint32_t *data_start)
+/* The dictionary, if any; the block offsets are read per block. */
+static int lazy_prologue(lazy_job *j)
 {
     uint32_t nb = (uint32_t)j->info.nblocks, cb = (uint32_t)j->info.cbytes;
     uint64_t end = TF_CHUNK_HDR + (uint64_t)nb * 4;
     if (end > cb) return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: %u block offsets do not fit "
                                      "%u bytes", nb, cb);
-    TERSA_TRY(lazy_read(j, TF_CHUNK_HDR, (uint32_t)end));
     if (j->info.has_dict) {
         if (end + 4 > cb) return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: dictionary size "
                                              "lies past the chunk end");
@@ -62,14 +43,29 @@ static int lazy_prologue(lazy_job *j, uint32_t *data_start)
         TERSA_TRY(lazy_read(j, (uint32_t)end + 4, (uint32_t)(end + 4 + dsize)));
         end += 4 + dsize;
     }
-    for (uint32_t k = 0; k < nb; k++) {
-        j->sorted[k] = tersa__ld32(j->buf + TF_CHUNK_HDR + 4 * (size_t)k);
-        if (j->sorted[k] < end || j->sorted[k] >= cb)
-            return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: block %u starts at %u, outside "
-                               "[%" PRIu64 ", %u)", k, j->sorted[k], end, cb);
-    }
-    qsort(j->sorted, nb, sizeof *j->sorted, cmp_u32);
-    *data_start = (uint32_t)end;
+    j->data_start = (uint32_t)end;
+    return 0;
+}
+
+/* Block offsets k0..k1 (clamped to the block count), in one read. */
+static int read_bstarts(lazy_job *j, int32_t k0, int32_t k1)
+{
+    if (k1 >= j->info.nblocks) k1 = j->info.nblocks - 1;
+    return lazy_read(j, TF_CHUNK_HDR + 4 * (uint32_t)k0, TF_CHUNK_HDR + 4 * (uint32_t)(k1 + 1));
+}
+
+static uint32_t bstart(const lazy_job *j, int32_t k)
+{
+    return tersa__ld32(j->buf + TF_CHUNK_HDR + 4 * (size_t)k);
+}
+
+/* Read more of the chunk so that bytes up to `upto` are present. */
+static int extend(lazy_job *j, uint32_t *have, uint64_t upto)
+{
+    uint32_t cb = (uint32_t)j->info.cbytes, to = upto < cb ? (uint32_t)upto : cb;
+    if (to <= *have) return 0;
+    TERSA_TRY(lazy_read(j, *have, to));
+    *have = to;
     return 0;
 }
 
@@ -80,23 +76,45 @@ static bool has_delta(const tersa_chunk_info *info)
     return false;
 }
 
+/* The streams of block k. When the next block starts after this one (chunks are written in
+ * block order), one read up to there (at most the largest size a block can have); else, and
+ * when the stream sizes ask for more, one read per stream (its bytes and the next size). */
 static int lazy_block(lazy_job *j, int32_t k)
 {
-    uint32_t start = tersa__ld32(j->buf + TF_CHUNK_HDR + 4 * (size_t)k);
-    uint32_t end = block_end(j->sorted, j->info.nblocks, start, (uint32_t)j->info.cbytes);
-    return lazy_read(j, start, end);
+    const tersa_chunk_info *in = &j->info;
+    uint32_t cb = (uint32_t)in->cbytes, start = bstart(j, k);
+    if (start < j->data_start || start >= cb)
+        return tersa__fail(TERSA_ERR_CORRUPT, "frame chunk: block %d starts at %u, outside [%u, "
+                           "%u)", k, start, j->data_start, cb);
+    int32_t bs = in->blocksize > 0 ? in->blocksize : 1, leftover = in->nbytes % bs;
+    bool short_last = k == in->nblocks - 1 && leftover;
+    int nstreams = in->split && !short_last ? in->typesize : 1;
+    uint64_t most = (uint64_t)start + (short_last ? leftover : bs) + 4 * (uint64_t)nstreams;
+    uint64_t next = k + 1 < in->nblocks ? bstart(j, k + 1) : cb;
+    uint32_t have = start;
+    TERSA_TRY(extend(j, &have, next > start ? (next < most ? next : most) : (uint64_t)start + 4));
+    uint64_t p = start;
+    for (int n = 0; n < nstreams && p + 4 <= cb; n++) {
+        TERSA_TRY(extend(j, &have, p + 4));
+        int32_t c = tersa__ld32s(j->buf + p);
+        p += 4 + (c < 0 ? 1 : (uint64_t)c);
+        TERSA_TRY(extend(j, &have, p + (n + 1 < nstreams ? 4 : 0)));
+    }
+    return 0;
 }
 
 /* Fill j->buf with what bytes [a, b) of the decoded chunk need. */
 static int lazy_fill(lazy_job *j, int64_t a, int64_t b)
 {
-    uint32_t data_start = 0;
     if (j->info.memcpyed) return lazy_read(j, (uint32_t)(TF_CHUNK_HDR + a), (uint32_t)(TF_CHUNK_HDR + b));
-    TERSA_TRY(lazy_prologue(j, &data_start));
+    TERSA_TRY(lazy_prologue(j));
     int32_t bs = j->info.blocksize > 0 ? j->info.blocksize : 1;
     int32_t first = (int32_t)(a / bs), last = (int32_t)((b - 1) / bs);
     if (last >= j->info.nblocks) last = j->info.nblocks - 1;
-    if (first > 0 && has_delta(&j->info)) TERSA_TRY(lazy_block(j, 0));
+    bool delta = first > 0 && has_delta(&j->info);
+    if (delta && first > 2) TERSA_TRY(read_bstarts(j, 0, 1));
+    TERSA_TRY(read_bstarts(j, delta && first <= 2 ? 0 : first, last + 1));
+    if (delta) TERSA_TRY(lazy_block(j, 0));
     for (int32_t k = first; k <= last; k++) TERSA_TRY(lazy_block(j, k));
     return 0;
 }
@@ -111,6 +129,7 @@ static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t n
     j.info.struct_size = sizeof j.info;
     uint8_t head[TF_CHUNK_HDR];
     TERSA_TRY(tersa__io_pread(s->fd, j.pos, head, TF_CHUNK_HDR, "frame chunk header"));
+    s->io_read += TF_CHUNK_HDR;
     int rc = tersa_chunk_inspect(head, TF_CHUNK_HDR, &j.info);
     if (rc < 0) return tersa__fail_prefix(rc, "frame chunk %" PRId64, i);
     int64_t ts = j.info.typesize, a = start * ts, b = (start + nitems) * ts;
@@ -120,8 +139,7 @@ static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t n
         j.info.cbytes > s->cbytes - s->offsets[i])
         return 0; /* the whole-chunk path reports errors and handles the rest */
     j.buf = tersa__calloc((size_t)j.info.cbytes, 1);
-    j.sorted = tersa__malloc(((size_t)j.info.nblocks + 1) * sizeof *j.sorted);
-    if (!j.buf || !j.sorted) rc = tersa__fail(TERSA_ERR_NOMEM, "frame chunk: no memory");
+    if (!j.buf) rc = tersa__fail(TERSA_ERR_NOMEM, "frame chunk: no memory");
     if (rc >= 0) {
         memcpy(j.buf, head, TF_CHUNK_HDR);
         rc = lazy_fill(&j, a, b);
@@ -129,7 +147,6 @@ static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t n
     int64_t n = rc < 0 ? rc : tersa_getitem(s->dctx, j.buf, (size_t)j.info.cbytes, start, nitems,
                                             dst, dstcap);
     tersa__free(j.buf);
-    tersa__free(j.sorted);
     *done = true;
     if (n < 0) return tersa__fail_prefix((int)n, "frame chunk %" PRId64, i);
     return n;

@@ -1,6 +1,6 @@
-/* Creating and growing frames: create, append, metalayer updates, vlmetalayers, flushing to
- * file/sparse storage and serialising to a buffer. Follows C-Blosc2's append protocol
- * (FORMATS.md §3.4): chunk, then offsets index, then trailer, then header, then truncate. */
+/* Creating and growing frames: create, append, metalayer updates, vlmetalayers, and
+ * serialising to a buffer. File and sparse storage are written through the crash-safe change
+ * protocol of tersa_frame_tx.c; the bytes of a frame are those C-Blosc2 writes. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,9 @@ int tersa__schunk_check_writable(const tersa_schunk *s)
     if (!s) return tersa__fail(TERSA_ERR_PARAM, "schunk: NULL schunk");
     if (!s->writable)
         return tersa__fail(TERSA_ERR_STATE, "schunk: opened read-only (use TERSA_OPEN_WRITE)");
+    if (s->broken)
+        return tersa__fail(TERSA_ERR_STATE, "schunk: an earlier change failed midway; reopen the "
+                           "frame (the file holds the last committed state)");
     return 0;
 }
 
@@ -61,6 +64,12 @@ static int64_t trailer_size(const tersa_schunk *s)
     return n;
 }
 
+int64_t tersa__schunk_change_room(const tersa_schunk *s, int64_t payload, int64_t nnew)
+{
+    size_t idx = tersa_compress_bound((size_t)(s->nchunks + nnew) * 8);
+    return payload + (int64_t)idx + trailer_size(s);
+}
+
 int tersa__schunk_prepare_offsets(tersa_schunk *s)
 {
     if (!s->offchunk_ok) {
@@ -88,37 +97,19 @@ int tersa__schunk_prepare_offsets(tersa_schunk *s)
     return 0;
 }
 
-/* Write offsets, trailer and header of a file or sparse index, then truncate. */
-int tersa__schunk_flush(tersa_schunk *s)
-{
-    tersa__buf t;
-    if (s->nchunks == 0) s->cbytes = 0; /* readers look for the trailer right after the header */
-    if (s->storage == TERSA_STORAGE_MEMORY) return 0; /* serialised on demand */
-    TERSA_TRY(tersa__schunk_prepare_offsets(s));
-    tersa__frame_sync_header(s);
-    int64_t pos = s->foffset + s->header_len + (s->storage == TERSA_STORAGE_SPARSE ? 0 : s->cbytes);
-    TERSA_TRY(tersa__io_pwrite(s->fd, pos, s->offchunk.p, s->offchunk.len, "frame offsets index"));
-    pos += (int64_t)s->offchunk.len;
-    tersa__buf_init(&t);
-    int rc = tersa__frame_build_trailer(s, &t);
-    if (rc == 0) rc = tersa__io_pwrite(s->fd, pos, t.p, t.len, "frame trailer");
-    tersa__buf_free(&t);
-    TERSA_TRY(rc);
-    TERSA_TRY(tersa__io_pwrite(s->fd, s->foffset, s->hdr, (size_t)s->header_len, "frame header"));
-    return tersa__io_truncate(s->fd, s->foffset + s->frame_len);
-}
-
 /* ---- Chunk admission and storage ------------------------------------------------------ */
 
-int tersa__schunk_check_chunk(tersa_schunk *s, const void *chunk, size_t len,
-                              tersa_chunk_info *out)
+/* validate = false: the chunk was just made by tersa_compress (the header is still checked). */
+static int check_chunk(tersa_schunk *s, const void *chunk, size_t len, tersa_chunk_info *out,
+                       bool validate)
 {
     tersa_chunk_info info;
     if (!chunk) return tersa__fail(TERSA_ERR_PARAM, "schunk: NULL chunk");
-    int rc = tersa_chunk_validate(chunk, len);
+    int rc = validate ? tersa_chunk_validate(chunk, len) : 0;
     if (rc < 0) return tersa__fail_prefix(rc, "schunk: chunk to store");
     info.struct_size = sizeof info;
     TERSA_TRY(tersa_chunk_inspect(chunk, len, &info));
+
     if (info.header_len != TF_CHUNK_HDR)
         return tersa__fail(TERSA_ERR_UNSUPPORTED, "schunk: frames store only chunks with the "
                            "32-byte extended header (this one has %d)", info.header_len);
@@ -132,6 +123,12 @@ int tersa__schunk_check_chunk(tersa_schunk *s, const void *chunk, size_t len,
     return 0;
 }
 
+int tersa__schunk_check_chunk(tersa_schunk *s, const void *chunk, size_t len,
+                              tersa_chunk_info *out)
+{
+    return check_chunk(s, chunk, len, out, true);
+}
+
 int tersa__schunk_store_payload(tersa_schunk *s, const uint8_t *chunk, int32_t cbytes,
                                 int64_t *entry)
 {
@@ -140,18 +137,18 @@ int tersa__schunk_store_payload(tersa_schunk *s, const uint8_t *chunk, int32_t c
         memcpy(s->data + s->cbytes, chunk, (size_t)cbytes);
         *entry = s->cbytes;
     } else if (s->storage == TERSA_STORAGE_FILE) {
-        int64_t pos = s->foffset + s->header_len + s->cbytes;
-        TERSA_TRY(tersa__io_pwrite(s->fd, pos, chunk, (size_t)cbytes, "frame chunk"));
+        TERSA_TRY(tersa__tx_write_chunk(s, s->cbytes, chunk, (size_t)cbytes));
         *entry = s->cbytes;
-    } else {
+    } else { /* always a new file: the committed index never points at a file being written */
         char *path = tersa__io_chunk_path(s->path, s->next_id);
         if (!path) return TERSA_ERR_NOMEM;
-        int rc = tersa__io_write_file(path, chunk, (size_t)cbytes);
+        int rc = tersa__tx_write_file(s, path, chunk, (size_t)cbytes);
         tersa__free(path);
         TERSA_TRY(rc);
         *entry = s->next_id++;
     }
     s->cbytes += cbytes;
+    s->idx_dirty = true;
     return 0;
 }
 
@@ -159,6 +156,9 @@ int tersa__schunk_store_payload(tersa_schunk *s, const uint8_t *chunk, int32_t c
  * where codes would lose their size). */
 int tersa__schunk_materialise_specials(tersa_schunk *s)
 {
+    int64_t n = 0;
+    for (int64_t i = 0; i < s->nchunks; i++) n += s->offsets[i] < 0;
+    tersa__tx_hint(s, s->tx_hint + n * TF_CHUNK_HDR); /* before the first write of the change */
     for (int64_t i = 0; i < s->nchunks; i++) {
         const uint8_t *p = NULL;
         int32_t cb = 0;
@@ -199,24 +199,40 @@ int64_t tersa__schunk_special_code(const tersa_schunk *s, int special)
     return code ? (int64_t)(((uint64_t)0x80 | (uint64_t)special) << 56) : 0;
 }
 
+/* Store an admitted chunk at the end; any failure here leaves the schunk broken. */
+static int append_store(tersa_schunk *s, const void *chunk, const tersa_chunk_info *info)
+{
+    int64_t entry = 0;
+    s->dirty = true;
+    s->idx_dirty = true;
+    TERSA_TRY(note_append_size(s, info->nbytes));
+    if (s->nchunks == 0 && info->vlblocks) s->hdr[TF_GENERAL_FLAGS] |= TF_GF_VLBLOCKS;
+    entry = tersa__schunk_special_code(s, info->special);
+    if (entry == 0) TERSA_TRY(tersa__schunk_store_payload(s, chunk, info->cbytes, &entry));
+    s->offsets[s->nchunks++] = entry;
+    s->nbytes += info->nbytes;
+    s->offchunk_ok = false;
+    return 0;
+}
+
+static int64_t append_admitted(tersa_schunk *s, const void *chunk, const tersa_chunk_info *info,
+                               bool flush)
+{
+    TERSA_TRY(tersa__schunk_reserve_offsets(s, s->nchunks + 1));
+    tersa__tx_hint(s, tersa__schunk_change_room(s, info->cbytes, 1));
+    int rc = append_store(s, chunk, info);
+    if (rc < 0) return tersa__tx_fail(s, rc);
+    if (flush) TERSA_TRY(tersa__schunk_flush(s));
+    return s->nchunks;
+}
+
 int64_t tersa__schunk_append(tersa_schunk *s, const void *chunk, size_t len, bool flush)
 {
     tersa_chunk_info info;
-    int64_t entry = 0;
     memset(&info, 0, sizeof info);
     TERSA_TRY(tersa__schunk_check_writable(s));
     TERSA_TRY(tersa__schunk_check_chunk(s, chunk, len, &info));
-    TERSA_TRY(tersa__schunk_reserve_offsets(s, s->nchunks + 1));
-    s->dirty = true;
-    TERSA_TRY(note_append_size(s, info.nbytes));
-    if (s->nchunks == 0 && info.vlblocks) s->hdr[TF_GENERAL_FLAGS] |= TF_GF_VLBLOCKS;
-    entry = tersa__schunk_special_code(s, info.special);
-    if (entry == 0) TERSA_TRY(tersa__schunk_store_payload(s, chunk, info.cbytes, &entry));
-    s->offsets[s->nchunks++] = entry;
-    s->nbytes += info.nbytes;
-    s->offchunk_ok = false;
-    if (flush) TERSA_TRY(tersa__schunk_flush(s));
-    return s->nchunks;
+    return append_admitted(s, chunk, &info, flush);
 }
 
 int64_t tersa_schunk_append_chunk(tersa_schunk *s, const void *chunk, size_t len)
@@ -226,17 +242,23 @@ int64_t tersa_schunk_append_chunk(tersa_schunk *s, const void *chunk, size_t len
 
 int64_t tersa_schunk_append_buffer(tersa_schunk *s, const void *src, size_t n)
 {
+    tersa_chunk_info info;
     TERSA_TRY(tersa__schunk_check_writable(s));
     if (!src && n) return tersa__fail(TERSA_ERR_PARAM, "schunk_append_buffer: NULL source");
     if (n > TERSA_MAX_BUFFERSIZE)
         return tersa__fail(TERSA_ERR_TOO_LARGE, "schunk_append_buffer: %zu bytes exceed one chunk", n);
     size_t cap = tersa_compress_bound(n);
-    uint8_t *chunk = tersa__malloc(cap);
-    if (!chunk) return tersa__fail(TERSA_ERR_NOMEM, "schunk_append_buffer: no memory");
-    int64_t rc = tersa_compress(s->cctx, src, n, chunk, cap);
-    if (rc >= 0) rc = tersa_schunk_append_chunk(s, chunk, (size_t)rc);
-    tersa__free(chunk);
-    return rc;
+    if (cap > s->cbufcap) { /* kept: appending many chunks allocates once */
+        tersa__free(s->cbuf);
+        s->cbuf = tersa__malloc(cap);
+        s->cbufcap = s->cbuf ? cap : 0;
+        if (!s->cbuf) return tersa__fail(TERSA_ERR_NOMEM, "schunk_append_buffer: no memory");
+    }
+    int64_t rc = tersa_compress(s->cctx, src, n, s->cbuf, cap);
+    if (rc < 0) return rc;
+    memset(&info, 0, sizeof info);
+    TERSA_TRY(check_chunk(s, s->cbuf, (size_t)rc, &info, false));
+    return append_admitted(s, s->cbuf, &info, true);
 }
 
 /* ---- Metalayers ----------------------------------------------------------------------- */
@@ -254,8 +276,8 @@ int tersa_schunk_meta_update(tersa_schunk *s, const char *name, const void *cont
     tersa__meta *m = &s->meta[i];
     if (len) memcpy(m->content, content, len);
     if (len) memcpy(s->hdr + m->pos + 5, content, len);
-    if (s->storage == TERSA_STORAGE_MEMORY) return i;
-    TERSA_TRY(tersa__io_pwrite(s->fd, s->foffset + m->pos + 5, content, len, "frame metalayer"));
+    s->hdr_dirty = true;
+    TERSA_TRY(tersa__schunk_flush(s));
     return i;
 }
 
@@ -330,6 +352,8 @@ int tersa_schunk_vlmeta_set(tersa_schunk *s, const char *name, const void *conte
     s->vlmeta[i].len = tmp.len;
     if (i == s->nvlmeta) s->nvlmeta++;
     s->dirty = true;
+    s->idx_dirty = true;
+    tersa__tx_hint(s, tersa__schunk_change_room(s, 0, 0));
     TERSA_TRY(tersa__schunk_flush(s));
     return i;
 }
@@ -344,6 +368,8 @@ int tersa_schunk_vlmeta_delete(tersa_schunk *s, const char *name)
         s->vlmeta[--s->nvlmeta] = gone;
         tersa__meta_clear(&s->vlmeta[s->nvlmeta]);
         s->dirty = true;
+        s->idx_dirty = true;
+        tersa__tx_hint(s, tersa__schunk_change_room(s, 0, 0));
         return tersa__schunk_flush(s);
     }
     return tersa__fail(TERSA_ERR_NOT_FOUND, "schunk: no vlmetalayer named '%s'",
@@ -462,10 +488,12 @@ tersa_schunk *tersa_schunk_create(const tersa_schunk_params *params)
 {
     tersa_schunk *s = tersa__schunk_alloc();
     if (!s) return NULL;
+    s->fresh = true; /* nothing to protect until the constructor returns */
     if (create_into(s, params) < 0) {
         tersa_schunk_free(s);
         return NULL;
     }
+    s->fresh = false;
     return s;
 }
 

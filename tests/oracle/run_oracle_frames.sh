@@ -3,7 +3,9 @@
 # filter, c-blosc2 2.17.1) and compare the digests of the decoded arrays with tersa's input.
 #
 # Usage: run_oracle_frames.sh PROGRAM ORACLE_DIR WORK_DIR [ORACLE_SRC]
-#   PROGRAM     tersa_oracle_frames (writes the frames and frames.tsv)
+#   PROGRAM     tersa_oracle_frames or tersa_oracle_arrays (writes WORK_DIR/*.b2frame and
+#               WORK_DIR/frames.tsv: file, dtype, shape, sha256, description per line; the shape
+#               is that of the HDF5 dataset, i.e. the whole b2nd array or plain chunk 0)
 #   ORACLE_DIR  where scripts/oracle-setup.sh installs the oracle (once; later runs reuse it)
 #   WORK_DIR    scratch folder for the frames and HDF5 files (recreated)
 #   ORACLE_SRC  the oracle's source folder (default ../shared/oracle beside the repository)
@@ -23,6 +25,8 @@ bash "$repo/scripts/oracle-setup.sh" "$oracle" ${4:+"$4"} || {
     exit 1
 }
 rm -rf "$work" && mkdir -p "$work" || exit 1
+# Absolute paths: the oracle runs from its own folder.
+work=$(cd "$work" && pwd) && oracle=$(cd "$oracle" && pwd) || exit 1
 "$program" "$work" || {
     echo "run_oracle_frames: $program failed to write the frames" >&2
     exit 1
@@ -73,5 +77,5 @@ if [ "$total" -eq 0 ]; then
     echo "run_oracle_frames: frames.tsv lists no frame" >&2
     exit 1
 fi
-echo "oracle frames: $pass of $total decoded identically by c-blosc2 2.17.1 (h5wasm)"
+echo "$(basename "$program"): $pass of $total frames decoded identically by c-blosc2 2.17.1 (h5wasm)"
 [ "$fail" -eq 0 ]

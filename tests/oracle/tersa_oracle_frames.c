@@ -13,15 +13,14 @@
  * plugin decodes whole; and plain frames (no metalayer, one chunk), of which it decodes chunk 0.
  * Only what c-blosc2 2.17.1 reads is written: no zlib, no VL-blocks, no variable chunk sizes,
  * DELTA only in slot 0 (FORMATS.md §2.9.3, §6). Exit status 0 when every frame was written. */
-#include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "oracle_util.h"
 #include "tersa/tersa_frame.h"
 #include "th_sha256.h"
 
@@ -139,21 +138,13 @@ static const oc_case cases[] = {
 static int dtype_size(const char *dtype) { return atoi(dtype + 2); }
 static char dtype_kind(const char *dtype) { return dtype[1]; }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 /* The value of item i as a double, for the smooth patterns. */
 static double pattern_value(int pattern, int64_t i, uint64_t *rng)
 {
     double x = (double)i;
     switch (pattern) {
     case P_SMOOTH: return 100.0 * sin(x * 0.001) + x * 0.01;
-    case P_NOISY: return 50.0 * cos(x * 0.0007) + (double)(rng_next(rng) % 64) * 0.25;
+    case P_NOISY: return 50.0 * cos(x * 0.0007) + (double)(ou_rng_next(rng) % 64) * 0.25;
     case P_SPARSE: return i % 97 == 0 ? x * 0.5 : 0.0;
     default: return (double)(i / 37 % 200) - 60.0; /* P_STEPS */
     }
@@ -210,7 +201,7 @@ static void fill_pattern(const oc_case *c, uint8_t *buf)
     int ts = dtype_size(c->dtype);
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     if (c->pattern == P_RANDOM) {
-        for (int64_t i = 0; i < c->n * ts; i++) buf[i] = (uint8_t)(rng_next(&rng) >> 24);
+        for (int64_t i = 0; i < c->n * ts; i++) buf[i] = (uint8_t)(ou_rng_next(&rng) >> 24);
         return;
     }
     for (int64_t i = 0; i < c->n; i++)
@@ -309,14 +300,6 @@ static int fail(const oc_case *c, const char *what, int64_t rc)
     return 1;
 }
 
-static char *join(const char *dir, const char *name, const char *ext)
-{
-    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s%s", dir, name, ext);
-    return p;
-}
-
 /* Create the empty schunk of a case (storage, metalayers, compression parameters). */
 static tersa_schunk *create_schunk(const oc_case *c, const char *outdir, char **path)
 {
@@ -335,7 +318,7 @@ static tersa_schunk *create_schunk(const oc_case *c, const char *outdir, char **
     p.metalayers = ml;
     p.storage = (c->extra & X_FILE) ? TERSA_STORAGE_FILE
                 : (c->extra & X_SPARSE) ? TERSA_STORAGE_SPARSE : TERSA_STORAGE_MEMORY;
-    *path = join(outdir, c->name, (c->extra & X_SPARSE) ? ".sframe" : ".b2frame");
+    *path = ou_join(outdir, c->name, (c->extra & X_SPARSE) ? ".sframe" : ".b2frame");
     p.path = *path;
     if (cc && *path && set_params(cc, c) == 0) s = tersa_schunk_create(&p);
     tersa_cctx_free(cc);
@@ -414,15 +397,6 @@ static int self_check(const oc_case *c, const uint8_t *frame, size_t len, const 
     return bad;
 }
 
-static int write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int bad = !f || fwrite(p, 1, n, f) != n;
-    if (f && fclose(f) != 0) bad = 1;
-    if (bad) fprintf(stderr, "tersa_oracle_frames: cannot write %s: %s\n", path, strerror(errno));
-    return bad;
-}
-
 /* Serialise the schunk, check it with tersa, and write <name>.b2frame (FILE storage: tersa
  * already wrote it in place). */
 static int finish_frame(tersa_schunk *s, const oc_case *c, const char *outdir, const uint8_t *array)
@@ -435,8 +409,8 @@ static int finish_frame(tersa_schunk *s, const oc_case *c, const char *outdir, c
     int bad = rc != len ? fail(c, "tersa_schunk_to_buffer", rc) : 0;
     if (!bad) bad = self_check(c, frame, (size_t)len, array);
     if (!bad && !(c->extra & X_FILE)) {
-        char *path = join(outdir, c->name, ".b2frame");
-        bad = path ? write_file(path, frame, (size_t)len) : 1;
+        char *path = ou_join(outdir, c->name, ".b2frame");
+        bad = path ? ou_write_file("tersa_oracle_frames", path, frame, (size_t)len) : 1;
         free(path);
     }
     free(frame);
@@ -496,21 +470,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
         return 2;
     }
-    if (mkdir(argv[1], 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "tersa_oracle_frames: cannot create %s: %s\n", argv[1], strerror(errno));
-        return 1;
-    }
-    char *tsvpath = join(argv[1], "frames", ".tsv");
-    FILE *tsv = tsvpath ? fopen(tsvpath, "w") : NULL;
-    if (!tsv) {
-        fprintf(stderr, "tersa_oracle_frames: cannot write frames.tsv in %s\n", argv[1]);
-        free(tsvpath);
-        return 1;
-    }
+    FILE *tsv = ou_open_tsv("tersa_oracle_frames", argv[1]);
+    if (!tsv) return 1;
     int bad = 0;
     for (size_t i = 0; i < NCASES; i++) bad += write_case(&cases[i], argv[1], tsv);
     bad += fclose(tsv) != 0;
-    free(tsvpath);
     printf("tersa_oracle_frames: %zu frames written, %d failed\n", NCASES - (size_t)bad, bad);
     return bad ? 1 : 0;
 }
