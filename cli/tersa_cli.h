@@ -20,9 +20,9 @@
 
 enum { TCLI_OK = 0, TCLI_FAIL = 1, TCLI_USAGE = 2 };
 
-#define TCLI_MAXDIM 32                     /* HDF5's largest rank; b2nd stops at 16 */
-#define TCLI_PIECE ((int64_t)16 << 20)     /* bytes per streamed piece */
-#define TCLI_DEFAULT_CHUNKSIZE (4 << 20)   /* frame chunks written by compress/convert */
+#define TCLI_MAXDIM 32                   /* HDF5's largest rank; b2nd stops at 16 */
+#define TCLI_PIECE ((int64_t)16 << 20)   /* bytes per streamed piece */
+#define TCLI_DEFAULT_CHUNKSIZE (4 << 20) /* frame chunks written by compress/convert */
 
 /* Subcommands: argv[0] is the subcommand's name, argv[1..argc) its arguments. */
 int tcli_cmd_demo(int argc, char **argv);
@@ -135,27 +135,27 @@ typedef enum tcli_kind {
 
 typedef struct tcli_src {
     tcli_kind kind;
-    char *file;          /* the file part of PATH[:DATASET] (malloc'd) */
-    char *dataset;       /* the dataset part, or NULL (malloc'd) */
-    const char *arg;     /* the argument as given */
-    int sparse;          /* a sparse frame directory */
-    int b2nd_failed;     /* a frame whose b2nd metalayer could not be used */
-    int64_t file_size;   /* bytes of the file (-1 for a directory or stdin before reading) */
-    uint8_t *mem;        /* stdin and chunk files: the bytes */
+    char *file;        /* the file part of PATH[:DATASET] (malloc'd) */
+    char *dataset;     /* the dataset part, or NULL (malloc'd) */
+    const char *arg;   /* the argument as given */
+    int sparse;        /* a sparse frame directory */
+    int b2nd_failed;   /* a frame whose b2nd metalayer could not be used */
+    int64_t file_size; /* bytes of the file (-1 for a directory or stdin before reading) */
+    uint8_t *mem;      /* stdin and chunk files: the bytes */
     size_t memlen;
-    uint8_t *decoded;    /* chunk view: the decoded chunk (made on first read) */
-    FILE *fp;            /* npy files */
-    int64_t data_off;    /* npy: where the items begin */
-    tersa_schunk *sc;    /* frames; for b2nd owned by arr */
+    uint8_t *decoded; /* chunk view: the decoded chunk (made on first read) */
+    FILE *fp;         /* npy files */
+    int64_t data_off; /* npy: where the items begin */
+    tersa_schunk *sc; /* frames; for b2nd owned by arr */
     tersa_array *arr;
-    tersa_dctx *dctx;    /* chunk files */
-    void *h5;            /* the HDF5 layer's handle (tersa_cli_h5.c) */
+    tersa_dctx *dctx; /* chunk files */
+    void *h5;         /* the HDF5 layer's handle (tersa_cli_h5.c) */
     int nthreads;
     /* The array view that cat, convert and bench read. */
     int ndim;
     int64_t shape[TCLI_MAXDIM];
     int32_t itemsize;
-    char *dtype;         /* NumPy type string, or NULL when unknown (malloc'd) */
+    char *dtype; /* NumPy type string, or NULL when unknown (malloc'd) */
 } tcli_src;
 
 /* Open a source: PATH, PATH:DATASET (HDF5) or "-" (stdin). TCLI_OK, or TCLI_FAIL after
@@ -208,6 +208,18 @@ int tcli_h5_read(tcli_src *s, const int64_t *start, const int64_t *count, const 
 int tcli_h5_info(tcli_src *s, int json);
 int tcli_h5_verify(tcli_src *s, int verbose);
 
+struct tcli_sink;
+struct tcli_out_params;
+/* An HDF5 output FILE.h5[:DATASET] (default dataset /data): creates the file or opens it for
+ * writing, creates the Blosc2 dataset (intermediate groups too; an existing dataset is replaced
+ * with force), and sets k->slab_rows to its chunk rows. TCLI_OK or TCLI_FAIL (printed). */
+int tcli_h5_sink_open(struct tcli_sink *k, const struct tcli_out_params *p);
+/* Write rows [row0, row0 + rows) of axis 0 (rows of the output's other axes, C order). */
+int tcli_h5_sink_rows(struct tcli_sink *k, int64_t row0, int64_t rows, const uint8_t *buf,
+                      size_t n);
+/* Close the dataset and file; with discard, remove what was created. */
+int tcli_h5_sink_close(struct tcli_sink *k, int discard);
+
 /* ---- sinks (tersa_cli_sink.c) ---------------------------------------------------------- */
 
 typedef enum tcli_outkind {
@@ -216,6 +228,7 @@ typedef enum tcli_outkind {
     TCLI_OUT_FRAME,   /* a contiguous frame of TCLI_DEFAULT_CHUNKSIZE (or chunksize) chunks */
     TCLI_OUT_B2ND,    /* a b2nd array */
     TCLI_OUT_CHUNK,   /* one bare chunk (at most 2 GiB) */
+    TCLI_OUT_HDF5,    /* a Blosc2 dataset of an HDF5 file (tersa_cli_h5.c) */
 } tcli_outkind;
 
 typedef struct tcli_out_params {
@@ -224,29 +237,34 @@ typedef struct tcli_out_params {
     int ndim;               /* npy, b2nd: the shape of what is written */
     const int64_t *shape;
     int32_t itemsize;
-    const char *dtype;      /* NULL: |V<itemsize> (npy) or |S<itemsize> (b2nd) */
-    const int32_t *chunks;  /* b2nd: chunkshape / blockshape, NULL = automatic */
+    const char *dtype;     /* NULL: |V<itemsize> (npy) or |S<itemsize> (b2nd) */
+    const int32_t *chunks; /* b2nd: chunkshape / blockshape, NULL = automatic */
     const int32_t *blocks;
-    int force;              /* replace an existing output */
+    int force; /* replace an existing output */
 } tcli_out_params;
 
 typedef struct tcli_sink {
+    int64_t h5file; /* HDF5: the file's hid_t; h5dset: the layer's handle */
+    void *h5dset;
+    char *h5name; /* HDF5: the dataset path (malloc'd) */
+    int h5made; /* HDF5: 1 the file was created, 2 the dataset was */
     tcli_outkind kind;
-    const char *path;      /* "-" = stdout */
+    const char *path; /* "-" = stdout */
     FILE *fp;
     int to_std, file_made, in_memory;
     tersa_schunk *sc;
     tersa_array *arr;
-    tersa_cctx *cctx;      /* chunk sink */
-    uint8_t *buf;          /* pending bytes: a frame chunk, a b2nd slab, the chunk sink */
+    tersa_cctx *cctx; /* chunk sink */
+    uint8_t *buf;     /* pending bytes: a frame chunk, a b2nd slab, the chunk sink */
     size_t fill, cap;
     int ndim;
     int64_t shape[TCLI_MAXDIM];
     int64_t row_bytes, slab_rows, rows_done;
-    int64_t written;       /* bytes accepted */
+    int64_t written; /* bytes accepted */
 } tcli_sink;
 
-/* The output kind a path's name asks for (.npy, .b2nd, .b2frame/.b2, .cdata), or -1. */
+/* The output kind a path's name asks for (.npy, .b2nd, .b2frame/.b2, .cdata, .h5/.hdf5 with
+ * an optional :DATASET), or -1. */
 int tcli_outkind_from_name(const char *path);
 const char *tcli_outkind_name(tcli_outkind k);
 /* A kind name as the --to option spells it, or -1. */

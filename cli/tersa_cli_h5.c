@@ -13,14 +13,18 @@
 #ifdef TCLI_HAVE_H5
 #include "tersa/tersa_h5.h"
 
-int tcli_h5_available(void) { return 1; }
+int tcli_h5_available(void)
+{
+    return 1;
+}
 
 /* The NumPy type string of a dataset's file datatype, or NULL when there is no simple one. */
 static char *tcli_h5_dtype(hid_t dset)
 {
     char buf[32] = "";
     hid_t t = H5Dget_type(dset);
-    if (t < 0) return NULL;
+    if (t < 0)
+        return NULL;
     H5T_class_t c = H5Tget_class(t);
     size_t size = H5Tget_size(t);
     char bo = size == 1 ? '|' : H5Tget_order(t) == H5T_ORDER_BE ? '>' : '<';
@@ -34,10 +38,58 @@ static char *tcli_h5_dtype(hid_t dset)
              c == H5T_ENUM)
         snprintf(buf, sizeof buf, "|V%zu", size);
     H5Tclose(t);
-    if (!*buf) return NULL;
+    if (!*buf)
+        return NULL;
     char *d = malloc(strlen(buf) + 1);
-    if (d) strcpy(d, buf);
+    if (d)
+        strcpy(d, buf);
     return d;
+}
+
+typedef struct tcli_h5_list {
+    int n;
+    const char *file;
+} tcli_h5_list;
+
+/* H5Lvisit callback: print the links that are datasets. */
+static herr_t tcli_h5_visit(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    tcli_h5_list *l = data;
+    hid_t d;
+    (void)info;
+    H5E_BEGIN_TRY
+    {
+        d = H5Dopen2(g, name, H5P_DEFAULT);
+    }
+    H5E_END_TRY;
+    if (d >= 0) {
+        fprintf(stderr, "%s%s:/%s", l->n++ ? ", " : "", l->file, name);
+        H5Dclose(d);
+    }
+    return l->n < 50 ? 0 : 1;
+}
+
+/* An HDF5 file named without a dataset: one error line listing its datasets. */
+static int tcli_h5_no_dataset(tcli_src *s)
+{
+    tcli_h5_list l = {0, s->file};
+    hid_t f;
+    fprintf(stderr, "error: %s: an HDF5 file; name a dataset as FILE.h5:/path (", s->arg);
+    H5E_BEGIN_TRY
+    {
+        f = H5Fopen(s->file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    }
+    H5E_END_TRY;
+    if (f >= 0) {
+        H5E_BEGIN_TRY
+        {
+            H5Lvisit(f, H5_INDEX_NAME, H5_ITER_INC, tcli_h5_visit, &l);
+        }
+        H5E_END_TRY;
+        H5Fclose(f);
+    }
+    fprintf(stderr, "%s)\n", l.n ? "" : "no datasets found");
+    return TCLI_FAIL;
 }
 
 int tcli_h5_open(tcli_src *s)
@@ -47,17 +99,17 @@ int tcli_h5_open(tcli_src *s)
         fprintf(stderr, "error: %s: HDF5 files cannot be read from stdin\n", s->arg);
         return TCLI_FAIL;
     }
-    if (!s->dataset || !*s->dataset) {
-        fprintf(stderr, "error: %s: an HDF5 file; name a dataset as %s:/group/dataset\n", s->arg,
-                s->file);
-        return TCLI_FAIL;
-    }
+    if (!s->dataset || !*s->dataset)
+        return tcli_h5_no_dataset(s);
     tersa_h5dset *d = tersa_h5_open_path(s->file, s->dataset, TERSA_H5_READONLY);
-    if (!d) return tcli_detail_error(s->arg);
+    if (!d)
+        return tcli_detail_error(s->arg);
     s->h5 = d;
     int rc = tersa_h5_set_nthreads(d, s->nthreads);
-    if (rc >= 0) rc = tersa_h5_get_info(d, &hi);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc >= 0)
+        rc = tersa_h5_get_info(d, &hi);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     if (hi.itemsize < 1 || hi.itemsize > INT32_MAX || hi.rank > TCLI_MAXDIM)
         return tcli_tersa_error(s->arg, TERSA_ERR_UNSUPPORTED);
     s->ndim = hi.rank;
@@ -88,7 +140,8 @@ static void tcli_h5_rec_filter(tcli_rec *r, const tersa_h5_info *hi)
     const char *codec = hi->blosc2 && hi->ncd > 6 ? tersa_codec_name((int)cd[6]) : NULL;
     const char *filt = hi->blosc2 && hi->ncd > 5 ? tersa_filter_name((int)cd[5]) : NULL;
     const char *fl[1] = {filt};
-    for (int i = 0; i < hi->ncd && i < TERSA_H5_MAX_CD; i++) cdv[i] = cd[i];
+    for (int i = 0; i < hi->ncd && i < TERSA_H5_MAX_CD; i++)
+        cdv[i] = cd[i];
     tcli_rec_str(r, "codec", hi->blosc2 ? (codec ? codec : "unknown") : NULL);
     if (hi->blosc2 && hi->ncd > 4)
         tcli_rec_int(r, "clevel", cd[4]);
@@ -108,7 +161,8 @@ int tcli_h5_info(tcli_src *s, int json)
     tersa_h5_info hi = {.struct_size = sizeof hi};
     tcli_rec r;
     int rc = tersa_h5_get_info(s->h5, &hi);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     int64_t nbytes = tcli_src_nitems(s) * s->itemsize;
     hsize_t stored = H5Dget_storage_size(tersa_h5_dataset_id(s->h5));
     tcli_rec_begin(&r, stdout, json);
@@ -131,58 +185,264 @@ int tcli_h5_info(tcli_src *s, int json)
     return TCLI_OK;
 }
 
+/* Read the region of the chunk at grid coordinates idx; report it when that fails. */
+static int tcli_h5_check_chunk(tcli_src *s, int64_t n, const int64_t *idx, const int64_t *cs,
+                               uint8_t *buf)
+{
+    int64_t st[TCLI_MAXDIM], cnt[TCLI_MAXDIM], bytes = s->itemsize;
+    for (int i = 0; i < s->ndim; i++) {
+        st[i] = idx[i] * cs[i];
+        cnt[i] = s->shape[i] - st[i] < cs[i] ? s->shape[i] - st[i] : cs[i];
+        bytes *= cnt[i];
+    }
+    int64_t got = tersa_h5_read(s->h5, st, cnt, NULL, buf, (size_t)bytes);
+    if (got >= 0)
+        return 0;
+    fprintf(stderr, "error: %s: chunk %lld (", s->arg, (long long)n);
+    for (int i = 0; i < s->ndim; i++)
+        fprintf(stderr, "%s%lld", i ? ", " : "", (long long)idx[i]);
+    fprintf(stderr, "): %s: %s\n", tersa_error_name((int)got), tersa_error_detail());
+    return 1;
+}
+
 /* Read every chunk's region; report each that fails by its chunk coordinates. */
 int tcli_h5_verify(tcli_src *s, int verbose)
 {
     tersa_h5_info hi = {.struct_size = sizeof hi};
-    int64_t cs[TCLI_MAXDIM], idx[TCLI_MAXDIM] = {0}, st[TCLI_MAXDIM], cnt[TCLI_MAXDIM];
-    int64_t grid[TCLI_MAXDIM], per = s->itemsize, n = 0, bad = 0;
+    int64_t cs[TCLI_MAXDIM], idx[TCLI_MAXDIM] = {0}, grid[TCLI_MAXDIM];
+    int64_t per = s->itemsize, n = 0, bad = 0;
     int rc = tersa_h5_get_info(s->h5, &hi);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     for (int i = 0; i < s->ndim; i++) {
         cs[i] = hi.chunkshape[i] > 0 ? hi.chunkshape[i] : (s->shape[i] ? s->shape[i] : 1);
         grid[i] = s->shape[i] ? (s->shape[i] + cs[i] - 1) / cs[i] : 0;
         per *= cs[i];
-        if (!grid[i]) return TCLI_OK;
+        if (!grid[i])
+            return TCLI_OK;
     }
     uint8_t *buf = malloc((size_t)per);
-    if (!buf) return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
+    if (!buf)
+        return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
     for (int more = 1; more; n++) {
-        int64_t bytes = s->itemsize;
-        for (int i = 0; i < s->ndim; i++) {
-            st[i] = idx[i] * cs[i];
-            cnt[i] = s->shape[i] - st[i] < cs[i] ? s->shape[i] - st[i] : cs[i];
-            bytes *= cnt[i];
-        }
-        int64_t got = tersa_h5_read(s->h5, st, cnt, NULL, buf, (size_t)bytes);
-        if (got < 0) {
-            fprintf(stderr, "error: %s: chunk %lld (", s->arg, (long long)n);
-            for (int i = 0; i < s->ndim; i++) fprintf(stderr, "%s%lld", i ? ", " : "", (long long)idx[i]);
-            fprintf(stderr, "): %s: %s\n", tersa_error_name((int)got), tersa_error_detail());
-            bad++;
-        }
+        bad += tcli_h5_check_chunk(s, n, idx, cs, buf);
         int i = s->ndim - 1;
-        while (i >= 0 && ++idx[i] == grid[i]) idx[i--] = 0;
+        while (i >= 0 && ++idx[i] == grid[i])
+            idx[i--] = 0;
         more = i >= 0;
     }
     free(buf);
-    if (bad) fprintf(stderr, "%s: %lld of %lld chunks damaged\n", s->arg, (long long)bad, (long long)n);
-    else if (verbose) printf("%s: ok (hdf5, %lld chunks)\n", s->arg, (long long)n);
+    if (bad)
+        fprintf(stderr, "%s: %lld of %lld chunks damaged\n", s->arg, (long long)bad, (long long)n);
+    else if (verbose)
+        printf("%s: ok (hdf5, %lld chunks)\n", s->arg, (long long)n);
     return bad ? TCLI_FAIL : TCLI_OK;
+}
+
+/* ---- HDF5 output ------------------------------------------------------------------------ */
+
+/* FILE.h5[:DATASET] split into the file (malloc'd) and the dataset (default /data). */
+static char *tcli_h5_split(const char *path, const char **name)
+{
+    const char *c = strstr(path, ".h5:");
+    const char *e = c ? c + 3 : (c = strstr(path, ".hdf5:")) ? c + 5 : NULL;
+    size_t n = e ? (size_t)(e - path) : strlen(path);
+    char *file = malloc(n + 1);
+    if (file)
+        memcpy(file, path, n), file[n] = '\0';
+    *name = e && e[1] ? e + 1 : "/data";
+    return file;
+}
+
+/* The HDF5 file datatype for a NumPy type string (opaque bytes when there is none). */
+static hid_t tcli_h5_type(const char *dtype, int32_t itemsize)
+{
+    static const hid_t *ints[2][4] = {
+        {&H5T_STD_I8LE_g, &H5T_STD_I16LE_g, &H5T_STD_I32LE_g, &H5T_STD_I64LE_g},
+        {&H5T_STD_U8LE_g, &H5T_STD_U16LE_g, &H5T_STD_U32LE_g, &H5T_STD_U64LE_g}};
+    int ok = dtype && tcli_dtype_itemsize(dtype) == itemsize;
+    const char *d = ok && strchr("<>|=", dtype[0]) ? dtype + 1 : dtype;
+    char kind = ok ? (*d == '?' ? 'b' : *d) : 'V';
+    int lg = itemsize == 1 ? 0 : itemsize == 2 ? 1 : itemsize == 4 ? 2 : itemsize == 8 ? 3 : -1;
+    hid_t t = -1;
+    (void)H5open(); /* the H5T_*_g globals are set by the library's initialisation */
+    if (strchr("iub", kind) && lg >= 0)
+        t = H5Tcopy(*ints[kind != 'i'][lg]);
+    else if (kind == 'f' && (itemsize == 4 || itemsize == 8))
+        t = H5Tcopy(itemsize == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
+    else if (kind == 'S' && (t = H5Tcopy(H5T_C_S1)) >= 0)
+        H5Tset_size(t, (size_t)itemsize);
+    if (t >= 0 && strchr("iuf", kind) && dtype[0] == '>')
+        H5Tset_order(t, H5T_ORDER_BE);
+    return t >= 0 ? t : H5Tcreate(H5T_OPAQUE, (size_t)itemsize);
+}
+
+/* The chunk shape: --chunks, or the b2nd automatic one. */
+static int tcli_h5_chunks(const tcli_out_params *p, int64_t *cs)
+{
+    int32_t auto_cs[TCLI_MAXDIM];
+    tersa_nd_params np = {.struct_size = sizeof np,
+                          .ndim = p->ndim,
+                          .shape = p->shape,
+                          .chunkshape = p->chunks,
+                          .itemsize = p->itemsize,
+                          .cparams = p->cctx};
+    if (!p->chunks &&
+        (p->ndim > TERSA_ND_MAX_DIM_WRITE || tersa_nd_auto_shapes(&np, auto_cs, NULL) < 0))
+        for (int i = 0; i < p->ndim; i++)
+            auto_cs[i] = i ? (int32_t)p->shape[i] : 1;
+    for (int i = 0; i < p->ndim; i++) {
+        cs[i] = p->chunks ? p->chunks[i] : auto_cs[i];
+        if (cs[i] < 1)
+            cs[i] = 1;
+    }
+    return TCLI_OK;
+}
+
+/* Open or create the file; an existing dataset is deleted with force, else refused. */
+static int tcli_h5_sink_file(tcli_sink *k, const char *file, const char *name, int force)
+{
+    hid_t f, d;
+    H5E_BEGIN_TRY
+    {
+        f = tcli_path_exists(file) ? H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT)
+                                   : H5Fcreate(file, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+        d = f >= 0 ? H5Dopen2(f, name, H5P_DEFAULT) : -1;
+    }
+    H5E_END_TRY;
+    if (f < 0) {
+        fprintf(stderr, "error: %s: cannot open or create the HDF5 file\n", file);
+        return TCLI_FAIL;
+    }
+    k->h5file = f;
+    if (d >= 0)
+        H5Dclose(d);
+    if (d >= 0 && !force) {
+        fprintf(stderr, "error: %s: dataset %s already exists (use -f to replace it)\n", file,
+                name);
+        return TCLI_FAIL;
+    }
+    if (d >= 0 && H5Ldelete(f, name, H5P_DEFAULT) < 0) {
+        fprintf(stderr, "error: %s: cannot replace dataset %s\n", file, name);
+        return TCLI_FAIL;
+    }
+    return TCLI_OK;
+}
+
+static void tcli_h5_sink_params(tersa_h5_params *hp, const tcli_out_params *p)
+{
+    int64_t v = 0;
+    tersa_h5_params_init(hp);
+    hp->rank = p->ndim;
+    hp->shape = p->shape;
+    if (tersa_cctx_get(p->cctx, TERSA_P_CLEVEL, &v) == 0)
+        hp->clevel = (int)v;
+    if (tersa_cctx_get(p->cctx, TERSA_P_FILTER5, &v) == 0)
+        hp->filter = (int)v;
+    if (tersa_cctx_get(p->cctx, TERSA_P_CODEC, &v) == 0)
+        hp->codec = (int)v;
+    if (tersa_cctx_get(p->cctx, TERSA_P_BLOCKSIZE, &v) == 0)
+        hp->blocksize = (int32_t)v;
+}
+
+int tcli_h5_sink_open(tcli_sink *k, const tcli_out_params *p)
+{
+    const char *name = NULL;
+    int64_t cs[TCLI_MAXDIM];
+    tersa_h5_params hp;
+    char *file = tcli_h5_split(k->path, &name);
+    int rc = file ? TCLI_OK : tcli_tersa_error(k->path, TERSA_ERR_NOMEM);
+    k->h5name = file ? malloc(strlen(name) + 1) : NULL;
+    if (k->h5name)
+        strcpy(k->h5name, name);
+    if (rc == TCLI_OK && p->ndim < 1)
+        rc = tcli_usage_error("convert", "HDF5 datasets need at least one axis");
+    k->h5made = file && !tcli_path_exists(file) ? 1 : 0;
+    if (rc == TCLI_OK)
+        rc = tcli_h5_sink_file(k, file, name, p->force);
+    tcli_h5_sink_params(&hp, p);
+    hp.chunkshape = cs;
+    hp.type = tcli_h5_type(p->dtype, p->itemsize);
+    hp.lcpl = H5Pcreate(H5P_LINK_CREATE);
+    if (hp.lcpl >= 0)
+        H5Pset_create_intermediate_group(hp.lcpl, 1);
+    if (rc == TCLI_OK)
+        rc = tcli_h5_chunks(p, cs);
+    if (rc == TCLI_OK && !(k->h5dset = tersa_h5_create(k->h5file, name, &hp)))
+        rc = tcli_detail_error(k->path);
+    if (k->h5dset)
+        k->h5made |= 2;
+    if (rc == TCLI_OK)
+        tersa_h5_set_nthreads(k->h5dset, tcli_cctx_threads(p->cctx));
+    k->slab_rows = cs[0];
+    if (hp.type >= 0)
+        H5Tclose(hp.type);
+    if (hp.lcpl >= 0)
+        H5Pclose(hp.lcpl);
+    free(file);
+    return rc;
+}
+
+int tcli_h5_sink_rows(tcli_sink *k, int64_t row0, int64_t rows, const uint8_t *buf, size_t n)
+{
+    int64_t start[TCLI_MAXDIM] = {0}, count[TCLI_MAXDIM];
+    memcpy(count, k->shape, sizeof count[0] * (size_t)k->ndim);
+    start[0] = row0;
+    count[0] = rows;
+    int64_t rc = tersa_h5_write(k->h5dset, start, count, NULL, buf, n);
+    return rc < 0 ? tcli_tersa_error(k->path, rc) : TCLI_OK;
+}
+
+int tcli_h5_sink_close(tcli_sink *k, int discard)
+{
+    int rc = TCLI_OK;
+    const char *name = NULL;
+    tersa_h5_close(k->h5dset);
+    k->h5dset = NULL;
+    if (k->h5file > 0) {
+        if (discard && k->h5made == 2 && k->h5name) {
+            H5E_BEGIN_TRY
+            {
+                H5Ldelete(k->h5file, k->h5name, H5P_DEFAULT);
+            }
+            H5E_END_TRY;
+        }
+        if (H5Fclose(k->h5file) < 0) {
+            fprintf(stderr, "error: %s: closing the HDF5 file failed\n", k->path);
+            rc = TCLI_FAIL;
+        }
+        k->h5file = 0;
+    }
+    char *file = discard && (k->h5made & 1) ? tcli_h5_split(k->path, &name) : NULL;
+    if (file)
+        remove(file);
+    free(file);
+    k->h5made = 0;
+    free(k->h5name);
+    k->h5name = NULL;
+    return rc;
 }
 
 #else /* no HDF5 layer in this build */
 
-int tcli_h5_available(void) { return 0; }
+int tcli_h5_available(void)
+{
+    return 0;
+}
 
 int tcli_h5_open(tcli_src *s)
 {
-    fprintf(stderr, "error: %s: an HDF5 file; this tersa was built without the HDF5 layer "
-                    "(libtersa_h5)\n", s->arg);
+    fprintf(stderr,
+            "error: %s: an HDF5 file; this tersa was built without the HDF5 layer "
+            "(libtersa_h5)\n",
+            s->arg);
     return TCLI_FAIL;
 }
 
-void tcli_h5_close(tcli_src *s) { s->h5 = NULL; }
+void tcli_h5_close(tcli_src *s)
+{
+    s->h5 = NULL;
+}
 
 int tcli_h5_read(tcli_src *s, const int64_t *start, const int64_t *count, const int64_t *step,
                  void *dst, size_t n)
@@ -190,8 +450,33 @@ int tcli_h5_read(tcli_src *s, const int64_t *start, const int64_t *count, const 
     return tcli_h5_open(s);
 }
 
-int tcli_h5_info(tcli_src *s, int json) { return tcli_h5_open(s); }
+int tcli_h5_info(tcli_src *s, int json)
+{
+    return tcli_h5_open(s);
+}
 
-int tcli_h5_verify(tcli_src *s, int verbose) { return tcli_h5_open(s); }
+int tcli_h5_verify(tcli_src *s, int verbose)
+{
+    return tcli_h5_open(s);
+}
+
+int tcli_h5_sink_open(struct tcli_sink *k, const struct tcli_out_params *p)
+{
+    fprintf(stderr,
+            "error: %s: HDF5 output needs the HDF5 layer (libtersa_h5), not in this "
+            "build\n",
+            k->path);
+    return TCLI_FAIL;
+}
+
+int tcli_h5_sink_rows(struct tcli_sink *k, int64_t row0, int64_t rows, const uint8_t *buf, size_t n)
+{
+    return TCLI_FAIL;
+}
+
+int tcli_h5_sink_close(struct tcli_sink *k, int discard)
+{
+    return TCLI_OK;
+}
 
 #endif

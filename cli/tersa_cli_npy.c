@@ -11,17 +11,23 @@ static const char tcli_npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 int32_t tcli_dtype_itemsize(const char *d)
 {
     size_t i = 0, n = d ? strlen(d) : 0;
-    if (i < n && strchr("<>|=", d[i])) i++;
-    if (i >= n || !strchr("biufcSUVmM?", d[i])) return 0;
+    if (i < n && strchr("<>|=", d[i]))
+        i++;
+    if (i >= n || !strchr("biufcSUVmM?", d[i]))
+        return 0;
     char kind = d[i++];
     int64_t v = 0;
     size_t digits = 0;
     for (; i < n && d[i] >= '0' && d[i] <= '9' && v <= INT32_MAX; i++, digits++)
         v = v * 10 + (d[i] - '0');
-    if (i < n && d[i] == '[' && d[n - 1] == ']') i = n; /* datetime units: "<M8[ns]" */
-    if (i != n || v > INT32_MAX / 4) return 0;
-    if (kind == '?') return 1;
-    if (!digits) return 0;
+    if (i < n && d[i] == '[' && d[n - 1] == ']')
+        i = n; /* datetime units: "<M8[ns]" */
+    if (i != n || v > INT32_MAX / 4)
+        return 0;
+    if (kind == '?')
+        return 1;
+    if (!digits)
+        return 0;
     return (int32_t)(kind == 'U' ? v * 4 : v);
 }
 
@@ -33,13 +39,15 @@ typedef struct tcli_npy_cur {
 
 static void tcli_npy_ws(tcli_npy_cur *c)
 {
-    while (c->p < c->e && strchr(" \t\r\n", *c->p)) c->p++;
+    while (c->p < c->e && strchr(" \t\r\n", *c->p))
+        c->p++;
 }
 
 static int tcli_npy_char(tcli_npy_cur *c, char ch)
 {
     tcli_npy_ws(c);
-    if (c->p >= c->e || *c->p != ch) return 0;
+    if (c->p >= c->e || *c->p != ch)
+        return 0;
     c->p++;
     return 1;
 }
@@ -48,11 +56,13 @@ static int tcli_npy_char(tcli_npy_cur *c, char ch)
 static int tcli_npy_str(tcli_npy_cur *c, char *out, size_t cap)
 {
     tcli_npy_ws(c);
-    if (c->p >= c->e || (*c->p != '\'' && *c->p != '"')) return 0;
+    if (c->p >= c->e || (*c->p != '\'' && *c->p != '"'))
+        return 0;
     char q = *c->p++;
     size_t n = 0;
     for (; c->p < c->e && *c->p != q; c->p++) {
-        if (*c->p == '\\' || n + 1 >= cap) return 0;
+        if (*c->p == '\\' || n + 1 >= cap)
+            return 0;
         out[n++] = *c->p;
     }
     out[n] = '\0';
@@ -61,19 +71,24 @@ static int tcli_npy_str(tcli_npy_cur *c, char *out, size_t cap)
 
 static int tcli_npy_shape(tcli_npy_cur *c, tcli_npy_header *h)
 {
-    if (!tcli_npy_char(c, '(')) return 0;
+    if (!tcli_npy_char(c, '('))
+        return 0;
     for (h->ndim = 0;;) {
-        if (tcli_npy_char(c, ')')) return 1;
+        if (tcli_npy_char(c, ')'))
+            return 1;
         tcli_npy_ws(c);
         int64_t v = 0;
         const char *d0 = c->p;
         for (; c->p < c->e && *c->p >= '0' && *c->p <= '9'; c->p++) {
-            if (v > (INT64_MAX - 9) / 10) return 0;
+            if (v > (INT64_MAX - 9) / 10)
+                return 0;
             v = v * 10 + (*c->p - '0');
         }
-        if (c->p == d0 || h->ndim >= TCLI_MAXDIM) return 0;
+        if (c->p == d0 || h->ndim >= TCLI_MAXDIM)
+            return 0;
         h->shape[h->ndim++] = v;
-        if (!tcli_npy_char(c, ',') && !(c->p < c->e && *c->p == ')')) return 0;
+        if (!tcli_npy_char(c, ',') && !(c->p < c->e && *c->p == ')'))
+            return 0;
     }
 }
 
@@ -81,7 +96,8 @@ static int tcli_npy_shape(tcli_npy_cur *c, tcli_npy_header *h)
 static int tcli_npy_entry(tcli_npy_cur *c, tcli_npy_header *h, int *seen, int *fortran)
 {
     char key[32];
-    if (!tcli_npy_str(c, key, sizeof key) || !tcli_npy_char(c, ':')) return 0;
+    if (!tcli_npy_str(c, key, sizeof key) || !tcli_npy_char(c, ':'))
+        return 0;
     tcli_npy_ws(c);
     if (!strcmp(key, "descr")) {
         *seen |= 1;
@@ -91,11 +107,13 @@ static int tcli_npy_entry(tcli_npy_cur *c, tcli_npy_header *h, int *seen, int *f
         *seen |= 2;
         return tcli_npy_shape(c, h);
     }
-    if (strcmp(key, "fortran_order") != 0) return 0;
+    if (strcmp(key, "fortran_order") != 0)
+        return 0;
     *seen |= 4;
     size_t left = (size_t)(c->e - c->p);
     *fortran = left >= 4 && !memcmp(c->p, "True", 4);
-    if (!*fortran && !(left >= 5 && !memcmp(c->p, "False", 5))) return 0;
+    if (!*fortran && !(left >= 5 && !memcmp(c->p, "False", 5)))
+        return 0;
     c->p += *fortran ? 4 : 5;
     return 1;
 }
@@ -106,11 +124,14 @@ static int tcli_npy_dict(const char *path, const char *p, size_t len, tcli_npy_h
     int seen = 0, fortran = 0, ok = tcli_npy_char(&c, '{');
     while (ok && !tcli_npy_char(&c, '}')) {
         ok = tcli_npy_entry(&c, h, &seen, &fortran);
-        if (ok && !tcli_npy_char(&c, ',') && !(c.p < c.e && *c.p == '}')) ok = 0;
+        if (ok && !tcli_npy_char(&c, ',') && !(c.p < c.e && *c.p == '}'))
+            ok = 0;
     }
     if (!ok || seen != 7) {
-        fprintf(stderr, "error: %s: .npy header not understood (needs 'descr' as a type "
-                        "string, 'fortran_order' and 'shape')\n", path);
+        fprintf(stderr,
+                "error: %s: .npy header not understood (needs 'descr' as a type "
+                "string, 'fortran_order' and 'shape')\n",
+                path);
         return TCLI_FAIL;
     }
     if (fortran) {
@@ -134,7 +155,8 @@ int tcli_npy_parse(const char *path, const uint8_t *buf, size_t len, tcli_npy_he
     }
     size_t pre = buf[6] == 1 ? 10 : 12;
     uint64_t hl = buf[8] | (uint64_t)buf[9] << 8;
-    if (pre == 12 && len >= 12) hl |= (uint64_t)buf[10] << 16 | (uint64_t)buf[11] << 24;
+    if (pre == 12 && len >= 12)
+        hl |= (uint64_t)buf[10] << 16 | (uint64_t)buf[11] << 24;
     if (len < pre || hl > len - pre) {
         fprintf(stderr, "error: %s: .npy header truncated\n", path);
         return TCLI_FAIL;
@@ -146,16 +168,18 @@ int tcli_npy_parse(const char *path, const uint8_t *buf, size_t len, tcli_npy_he
 /* ---- writing --------------------------------------------------------------------------- */
 
 /* The dict text: descr quoted unless it is a list literal (structured dtypes). */
-static char *tcli_npy_dict_text(int ndim, const int64_t *shape, int32_t itemsize,
-                                const char *dtype, int *len)
+static char *tcli_npy_dict_text(int ndim, const int64_t *shape, int32_t itemsize, const char *dtype,
+                                int *len)
 {
     char vd[24];
-    if (!dtype || !*dtype) snprintf(vd, sizeof vd, "|V%d", (int)itemsize);
+    if (!dtype || !*dtype)
+        snprintf(vd, sizeof vd, "|V%d", (int)itemsize);
     const char *d = dtype && *dtype ? dtype : vd;
     int bare = d[0] == '[';
     size_t cap = strlen(d) + 80 + (size_t)ndim * 22;
     char *t = malloc(cap + 64);
-    if (!t) return NULL;
+    if (!t)
+        return NULL;
     int n = snprintf(t, cap, "{'descr': %s%s%s, 'fortran_order': False, 'shape': (",
                      bare ? "" : "'", d, bare ? "" : "'");
     for (int i = 0; i < ndim; i++)
@@ -170,7 +194,8 @@ int tcli_npy_header_make(int ndim, const int64_t *shape, int32_t itemsize, const
 {
     int n = 0;
     char *dict = tcli_npy_dict_text(ndim, shape, itemsize, dtype, &n);
-    if (!dict) return tcli_tersa_error("npy header", TERSA_ERR_NOMEM);
+    if (!dict)
+        return tcli_tersa_error("npy header", TERSA_ERR_NOMEM);
     size_t pre = 10, total = (pre + (size_t)n + 1 + 63) / 64 * 64;
     if (total - pre > 65535) {
         pre = 12;
@@ -185,7 +210,8 @@ int tcli_npy_header_make(int ndim, const int64_t *shape, int32_t itemsize, const
     memcpy(h, tcli_npy_magic, 6);
     h[6] = pre == 10 ? 1 : 2;
     h[7] = 0;
-    for (size_t b = 0; b < pre - 8; b++) h[8 + b] = (uint8_t)(hl >> (8 * b));
+    for (size_t b = 0; b < pre - 8; b++)
+        h[8 + b] = (uint8_t)(hl >> (8 * b));
     memcpy(h + pre, dict, (size_t)n);
     memset(h + pre + n, ' ', hl - (size_t)n);
     h[total - 1] = '\n';

@@ -28,7 +28,8 @@ static const tersa_param_desc *tcli_option_param(const char *opt, size_t len)
     for (size_t k = 0; k < TCLI_NALIASES; k++)
         if (strlen(tcli_aliases[k].name) == len && !strncmp(opt, tcli_aliases[k].name, len))
             return tersa_param_get(tcli_aliases[k].id);
-    if (len < 3 || len - 2 >= sizeof name || strncmp(opt, "--", 2) != 0) return NULL;
+    if (len < 3 || len - 2 >= sizeof name || strncmp(opt, "--", 2) != 0)
+        return NULL;
     memcpy(name, opt + 2, len - 2);
     name[len - 2] = '\0';
     const tersa_param_desc *d = tersa_param_find(name);
@@ -51,10 +52,12 @@ static int tcli_filter_list(tersa_cctx *cctx, const char *opt, const char *val)
             fprintf(stderr, "error: %s %s: at most %d filters\n", opt, val, TERSA_MAX_FILTERS);
             return TCLI_USAGE;
         }
-        if (tbench_filter_arg(opt, t, &ids[n]) != TBENCH_EXIT_OK) return TCLI_USAGE;
+        if (tbench_filter_arg(opt, t, &ids[n]) != TBENCH_EXIT_OK)
+            return TCLI_USAGE;
         n++;
     }
-    if (n == 0) return tbench_filter_arg(opt, val, &ids[0]);
+    if (n == 0)
+        return tbench_filter_arg(opt, val, &ids[0]);
     for (int s = 0; s < TERSA_MAX_FILTERS; s++) {
         int v = s < TERSA_MAX_FILTERS - n ? TERSA_FILTER_NONE : ids[s - (TERSA_MAX_FILTERS - n)];
         int rc = tersa_cctx_set(cctx, (tersa_param)(TERSA_P_FILTER0 + s), v);
@@ -67,8 +70,7 @@ static int tcli_filter_list(tersa_cctx *cctx, const char *opt, const char *val)
 }
 
 /* The value of one parameter option, checked against the table. */
-static int tcli_param_value(const char *opt, const tersa_param_desc *d, const char *val,
-                            int64_t *v)
+static int tcli_param_value(const char *opt, const tersa_param_desc *d, const char *val, int64_t *v)
 {
     int id = 0, rc;
     if (d->id == TERSA_P_CODEC)
@@ -90,15 +92,18 @@ int tcli_cparam_option(void *ctx, int argc, char **argv, int *i)
     size_t len = eq ? (size_t)(eq - a) : strlen(a);
     const tersa_param_desc *d = tcli_option_param(a, len);
     int64_t v = 0;
-    if (!d) return 0;
+    if (!d)
+        return 0;
     if (!val && *i + 1 >= argc) {
         tcli_missing_value(a);
         return -2;
     }
-    if (!val) val = argv[++*i];
+    if (!val)
+        val = argv[++*i];
     if (len == 8 && !strncmp(a, "--filter", 8) && strchr(val, ','))
         return tcli_filter_list(cctx, "--filter", val) == TCLI_OK ? 1 : -2;
-    if (tcli_param_value(a, d, val, &v) != TCLI_OK) return -2;
+    if (tcli_param_value(a, d, val, &v) != TCLI_OK)
+        return -2;
     int rc = tersa_cctx_set(cctx, d->id, v);
     if (rc < 0) {
         tcli_tersa_error(a, rc);
@@ -119,21 +124,22 @@ void tcli_cparam_help(FILE *f)
                "  --blocksize SIZE   K/M suffixes allowed\n");
     for (size_t i = 0; t && i < n; i++)
         if (t[i].for_cctx)
-            fprintf(f, "  --%-16s %lld..%lld, default %lld: %s\n", t[i].name,
-                    (long long)t[i].min, (long long)t[i].max, (long long)t[i].def,
-                    t[i].help ? t[i].help : "");
+            fprintf(f, "  --%-16s %lld..%lld, default %lld: %s\n", t[i].name, (long long)t[i].min,
+                    (long long)t[i].max, (long long)t[i].def, t[i].help ? t[i].help : "");
 }
 
 tersa_cctx *tcli_cctx_new(void)
 {
     tersa_cctx *c = tersa_cctx_create();
-    if (!c) tcli_tersa_error("compression context", TERSA_ERR_NOMEM);
+    if (!c)
+        tcli_tersa_error("compression context", TERSA_ERR_NOMEM);
     return c;
 }
 
 int tcli_cctx_threads(const tersa_cctx *cctx)
 {
     int64_t v = 1;
-    if (!cctx || tersa_cctx_get(cctx, TERSA_P_NTHREADS, &v) < 0 || v < 1) v = 1;
+    if (!cctx || tersa_cctx_get(cctx, TERSA_P_NTHREADS, &v) < 0 || v < 1)
+        v = 1;
     return (int)v;
 }

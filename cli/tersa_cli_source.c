@@ -24,7 +24,8 @@ const char *tcli_kind_name(tcli_kind k)
 int64_t tcli_src_nitems(const tcli_src *s)
 {
     int64_t n = 1;
-    for (int i = 0; i < s->ndim; i++) n *= s->shape[i];
+    for (int i = 0; i < s->ndim; i++)
+        n *= s->shape[i];
     return n;
 }
 
@@ -68,10 +69,14 @@ static int tcli_is_hdf5_sig(const uint8_t *p, size_t n)
 static tcli_kind tcli_sniff(const uint8_t *h, size_t n)
 {
     tersa_chunk_info ci = {.struct_size = sizeof ci};
-    if (n >= 6 && memcmp(h, "\x93NUMPY", 6) == 0) return TCLI_K_NPY;
-    if (tcli_is_hdf5_sig(h, n)) return TCLI_K_HDF5;
-    if (n >= 10 && memcmp(h + 2, "b2frame\0", 8) == 0) return TCLI_K_FRAME;
-    if (n >= 16 && tersa_chunk_inspect(h, n, &ci) == 0) return TCLI_K_CHUNK;
+    if (n >= 6 && memcmp(h, "\x93NUMPY", 6) == 0)
+        return TCLI_K_NPY;
+    if (tcli_is_hdf5_sig(h, n))
+        return TCLI_K_HDF5;
+    if (n >= 10 && memcmp(h + 2, "b2frame\0", 8) == 0)
+        return TCLI_K_FRAME;
+    if (n >= 16 && tersa_chunk_inspect(h, n, &ci) == 0)
+        return TCLI_K_CHUNK;
     return TCLI_K_RAW;
 }
 
@@ -86,8 +91,7 @@ static int tcli_sniff_file(tcli_src *s)
     }
     size_t n = fread(head, 1, sizeof head, f);
     s->kind = tcli_sniff(head, n);
-    for (long off = 512; s->kind == TCLI_K_RAW && off < s->file_size && off <= 1 << 20;
-         off *= 2)
+    for (long off = 512; s->kind == TCLI_K_RAW && off < s->file_size && off <= 1 << 20; off *= 2)
         if (fseek(f, off, SEEK_SET) == 0 && fread(head, 1, 8, f) == 8 && tcli_is_hdf5_sig(head, 8))
             s->kind = TCLI_K_HDF5;
     fclose(f);
@@ -98,7 +102,8 @@ static int tcli_src_locate(tcli_src *s)
 {
     struct stat st;
     if (tcli_is_std(s->file)) {
-        if (tcli_read_file("-", &s->mem, &s->memlen) != TCLI_OK) return TCLI_FAIL;
+        if (tcli_read_file("-", &s->mem, &s->memlen) != TCLI_OK)
+            return TCLI_FAIL;
         s->file_size = (int64_t)s->memlen;
         s->kind = tcli_sniff(s->mem, s->memlen);
         return TCLI_OK;
@@ -118,7 +123,6 @@ static int tcli_src_locate(tcli_src *s)
 }
 
 /* ---- opening each kind ----------------------------------------------------------------- */
-
 
 tersa_schunk *tcli_open_frame(const char *path, int nthreads)
 {
@@ -180,22 +184,26 @@ static int tcli_open_frame_src(tcli_src *s)
 {
     if (s->mem) {
         s->sc = tersa_schunk_open_buffer(s->mem, s->memlen, TERSA_OPEN_BORROW);
-        if (!s->sc) return tcli_detail_error(s->arg);
+        if (!s->sc)
+            return tcli_detail_error(s->arg);
         tersa_dctx_set(tersa_schunk_dctx(s->sc), TERSA_P_NTHREADS, s->nthreads);
     } else if (!(s->sc = tcli_open_frame(s->file, s->nthreads))) {
         return TCLI_FAIL;
     }
     tcli_flat_view(s, tersa_schunk_nbytes(s->sc), tersa_schunk_typesize(s->sc));
-    if (tcli_has_b2nd_meta(s->sc)) tcli_try_array(s);
+    if (tcli_has_b2nd_meta(s->sc))
+        tcli_try_array(s);
     return TCLI_OK;
 }
 
 static int tcli_open_chunk_src(tcli_src *s)
 {
     tersa_chunk_info ci = {.struct_size = sizeof ci};
-    if (!s->mem && tcli_read_file(s->file, &s->mem, &s->memlen) != TCLI_OK) return TCLI_FAIL;
+    if (!s->mem && tcli_read_file(s->file, &s->mem, &s->memlen) != TCLI_OK)
+        return TCLI_FAIL;
     int rc = tersa_chunk_inspect(s->mem, s->memlen, &ci);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     tcli_flat_view(s, ci.nbytes, ci.typesize);
     return TCLI_OK;
 }
@@ -214,8 +222,10 @@ static int tcli_open_npy_src(tcli_src *s)
         n = fread(head, 1, (size_t)1 << 20, s->fp);
     }
     int rc = tcli_npy_parse(s->arg, head, n, &h);
-    if (head != s->mem) free(head);
-    if (rc != TCLI_OK) return rc;
+    if (head != s->mem)
+        free(head);
+    if (rc != TCLI_OK)
+        return rc;
     s->ndim = h.ndim;
     memcpy(s->shape, h.shape, sizeof h.shape[0] * (size_t)h.ndim);
     s->itemsize = h.itemsize;
@@ -248,11 +258,16 @@ static int tcli_src_open_kind(tcli_src *s)
         return TCLI_FAIL;
     }
     switch (s->kind) {
-    case TCLI_K_FRAME: return tcli_open_frame_src(s);
-    case TCLI_K_CHUNK: return tcli_open_chunk_src(s);
-    case TCLI_K_NPY: return tcli_open_npy_src(s);
-    case TCLI_K_HDF5: return tcli_h5_open(s);
-    default: return tcli_open_raw_src(s);
+    case TCLI_K_FRAME:
+        return tcli_open_frame_src(s);
+    case TCLI_K_CHUNK:
+        return tcli_open_chunk_src(s);
+    case TCLI_K_NPY:
+        return tcli_open_npy_src(s);
+    case TCLI_K_HDF5:
+        return tcli_h5_open(s);
+    default:
+        return tcli_open_raw_src(s);
     }
 }
 
@@ -263,20 +278,25 @@ int tcli_src_open(tcli_src *s, const char *arg, int nthreads)
     s->nthreads = nthreads > 0 ? nthreads : 1;
     s->itemsize = 1;
     int rc = tcli_src_split(s, arg);
-    if (rc == TCLI_OK) rc = tcli_src_locate(s);
-    if (rc == TCLI_OK) rc = tcli_src_open_kind(s);
-    if (rc != TCLI_OK) tcli_src_close(s);
+    if (rc == TCLI_OK)
+        rc = tcli_src_locate(s);
+    if (rc == TCLI_OK)
+        rc = tcli_src_open_kind(s);
+    if (rc != TCLI_OK)
+        tcli_src_close(s);
     return rc;
 }
 
 void tcli_src_close(tcli_src *s)
 {
-    if (s->h5) tcli_h5_close(s);
+    if (s->h5)
+        tcli_h5_close(s);
     if (s->arr)
         tersa_array_free(s->arr);
     else
         tersa_schunk_free(s->sc);
-    if (s->fp) fclose(s->fp);
+    if (s->fp)
+        fclose(s->fp);
     tersa_dctx_free(s->dctx);
     free(s->mem);
     free(s->decoded);
@@ -294,13 +314,16 @@ static int tcli_flat_read(tcli_src *s, int64_t off, uint8_t *dst, size_t n);
 static int tcli_decode_chunk(tcli_src *s)
 {
     int64_t nb = tcli_src_nitems(s) * s->itemsize;
-    if (s->decoded) return TCLI_OK;
+    if (s->decoded)
+        return TCLI_OK;
     s->dctx = s->dctx ? s->dctx : tersa_dctx_create();
     s->decoded = malloc(nb > 0 ? (size_t)nb : 1);
     int64_t rc = s->dctx && s->decoded ? tersa_dctx_set(s->dctx, TERSA_P_NTHREADS, s->nthreads)
                                        : TERSA_ERR_NOMEM;
-    if (rc >= 0) rc = tersa_decompress(s->dctx, s->mem, s->memlen, s->decoded, (size_t)nb);
-    if (rc >= 0) return TCLI_OK;
+    if (rc >= 0)
+        rc = tersa_decompress(s->dctx, s->mem, s->memlen, s->decoded, (size_t)nb);
+    if (rc >= 0)
+        return TCLI_OK;
     free(s->decoded);
     s->decoded = NULL;
     return tcli_tersa_error(s->arg, rc);
@@ -310,13 +333,15 @@ static int tcli_file_read(tcli_src *s, int64_t off, uint8_t *dst, size_t n)
 {
     int64_t pos = s->data_off + off;
     if (s->mem) {
-        if (pos < 0 || (uint64_t)pos + n > s->memlen) goto short_read;
+        if (pos < 0 || (uint64_t)pos + n > s->memlen)
+            goto short_read;
         memcpy(dst, s->mem + pos, n);
         return TCLI_OK;
     }
     while (n > 0) {
         ssize_t got = pread(fileno(s->fp), dst, n, (off_t)pos);
-        if (got <= 0) goto short_read;
+        if (got <= 0)
+            goto short_read;
         dst += got, pos += got, n -= (size_t)got;
     }
     return TCLI_OK;
@@ -334,10 +359,12 @@ static int tcli_flat_read(tcli_src *s, int64_t off, uint8_t *dst, size_t n)
         rc = tersa_schunk_get_slice(s->sc, off, (int64_t)n, dst, n);
         return rc < 0 ? tcli_tersa_error(s->arg, rc) : TCLI_OK;
     case TCLI_K_CHUNK:
-        if (tcli_decode_chunk(s) != TCLI_OK) return TCLI_FAIL;
+        if (tcli_decode_chunk(s) != TCLI_OK)
+            return TCLI_FAIL;
         memcpy(dst, s->decoded + off, n);
         return TCLI_OK;
-    default: return tcli_file_read(s, off, dst, n);
+    default:
+        return tcli_file_read(s, off, dst, n);
     }
 }
 
@@ -345,7 +372,8 @@ static int tcli_flat_read(tcli_src *s, int64_t off, uint8_t *dst, size_t n)
 static int tcli_flat_strided(tcli_src *s, int64_t off, int64_t count, int64_t step, uint8_t *dst)
 {
     int64_t is = s->itemsize, window = ((int64_t)4 << 20) / (step * is);
-    if (step == 1) return tcli_flat_read(s, off, dst, (size_t)(count * is));
+    if (step == 1)
+        return tcli_flat_read(s, off, dst, (size_t)(count * is));
     if (window < 2) { /* items far apart: one read each */
         for (int64_t k = 0; k < count; k++)
             if (tcli_flat_read(s, off + k * step * is, dst + k * is, (size_t)is) != TCLI_OK)
@@ -353,7 +381,8 @@ static int tcli_flat_strided(tcli_src *s, int64_t off, int64_t count, int64_t st
         return TCLI_OK;
     }
     uint8_t *tmp = malloc((size_t)(((window - 1) * step + 1) * is));
-    if (!tmp) return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
+    if (!tmp)
+        return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
     int rc = TCLI_OK;
     for (int64_t k = 0; k < count && rc == TCLI_OK; k += window) {
         int64_t w = count - k < window ? count - k : window;
@@ -372,10 +401,13 @@ static int tcli_contiguous(const tcli_src *s, const int64_t *start, const int64_
     int k = s->ndim - 1;
     while (k >= 0 && start[k] == 0 && count[k] == s->shape[k] && (step[k] == 1 || count[k] <= 1))
         k--;
-    if (k < 0) return 1;
-    if (step[k] != 1 && count[k] > 1) return 0;
+    if (k < 0)
+        return 1;
+    if (step[k] != 1 && count[k] > 1)
+        return 0;
     for (int i = 0; i < k; i++)
-        if (count[i] > 1) return 0;
+        if (count[i] > 1)
+            return 0;
     return 1;
 }
 
@@ -385,23 +417,31 @@ static int tcli_flat_hyperslab(tcli_src *s, const int64_t *start, const int64_t 
 {
     int nd = s->ndim;
     int64_t stride[TCLI_MAXDIM], idx[TCLI_MAXDIM] = {0}, is = s->itemsize, off = 0;
-    if (nd > 0) stride[nd - 1] = is;
-    for (int i = nd - 2; i >= 0; i--) stride[i] = stride[i + 1] * s->shape[i + 1];
-    for (int i = 0; i < nd; i++) off += start[i] * stride[i];
+    if (nd > 0)
+        stride[nd - 1] = is;
+    for (int i = nd - 2; i >= 0; i--)
+        stride[i] = stride[i + 1] * s->shape[i + 1];
+    for (int i = 0; i < nd; i++)
+        off += start[i] * stride[i];
     if (nd == 0 || tcli_contiguous(s, start, count, step)) {
         int64_t n = is;
-        for (int i = 0; i < nd; i++) n *= count[i];
+        for (int i = 0; i < nd; i++)
+            n *= count[i];
         return tcli_flat_read(s, off, dst, (size_t)n);
     }
     int64_t row = count[nd - 1] * is;
     for (;;) {
         int64_t o = start[nd - 1] * stride[nd - 1];
-        for (int i = 0; i < nd - 1; i++) o += (start[i] + idx[i] * step[i]) * stride[i];
-        if (tcli_flat_strided(s, o, count[nd - 1], step[nd - 1], dst) != TCLI_OK) return TCLI_FAIL;
+        for (int i = 0; i < nd - 1; i++)
+            o += (start[i] + idx[i] * step[i]) * stride[i];
+        if (tcli_flat_strided(s, o, count[nd - 1], step[nd - 1], dst) != TCLI_OK)
+            return TCLI_FAIL;
         dst += row;
         int i = nd - 2;
-        while (i >= 0 && ++idx[i] == count[i]) idx[i--] = 0;
-        if (i < 0) return TCLI_OK;
+        while (i >= 0 && ++idx[i] == count[i])
+            idx[i--] = 0;
+        if (i < 0)
+            return TCLI_OK;
     }
 }
 
@@ -409,10 +449,14 @@ int tcli_src_read(tcli_src *s, const int64_t *start, const int64_t *count, const
                   void *dst, size_t n)
 {
     int64_t stop[TCLI_MAXDIM];
-    if (n == 0) return TCLI_OK;
-    if (s->kind == TCLI_K_HDF5) return tcli_h5_read(s, start, count, step, dst, n);
-    if (s->kind != TCLI_K_B2ND) return tcli_flat_hyperslab(s, start, count, step, dst);
-    for (int i = 0; i < s->ndim; i++) stop[i] = start[i] + (count[i] - 1) * step[i] + 1;
+    if (n == 0)
+        return TCLI_OK;
+    if (s->kind == TCLI_K_HDF5)
+        return tcli_h5_read(s, start, count, step, dst, n);
+    if (s->kind != TCLI_K_B2ND)
+        return tcli_flat_hyperslab(s, start, count, step, dst);
+    for (int i = 0; i < s->ndim; i++)
+        stop[i] = start[i] + (count[i] - 1) * step[i] + 1;
     int64_t rc = tersa_array_get_slice(s->arr, start, stop, step, dst, n);
     return rc < 0 ? tcli_tersa_error(s->arg, rc) : TCLI_OK;
 }
@@ -421,8 +465,8 @@ int tcli_src_read(tcli_src *s, const int64_t *start, const int64_t *count, const
 
 static int tcli_sel_bad(const char *text, int axis, const char *what, long long lo, long long hi)
 {
-    fprintf(stderr, "error: --slice %s: axis %d: %s (accepted: %lld..%lld)\n", text, axis, what,
-            lo, hi);
+    fprintf(stderr, "error: --slice %s: axis %d: %s (accepted: %lld..%lld)\n", text, axis, what, lo,
+            hi);
     return TCLI_USAGE;
 }
 
@@ -431,8 +475,10 @@ static int tcli_sel_num(const char *p, size_t n, int64_t *v, int *set)
 {
     char buf[32], *end = NULL;
     *set = n > 0;
-    if (!n) return 1;
-    if (n >= sizeof buf) return 0;
+    if (!n)
+        return 1;
+    if (n >= sizeof buf)
+        return 0;
     memcpy(buf, p, n);
     buf[n] = '\0';
     errno = 0;
@@ -445,7 +491,8 @@ static int tcli_sel_num(const char *p, size_t n, int64_t *v, int *set)
 static int tcli_sel_axis(tcli_sel *sel, int a, int64_t len, const char *tok, size_t n,
                          const char *text)
 {
-    const char *c1 = memchr(tok, ':', n), *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - tok)) : NULL;
+    const char *c1 = memchr(tok, ':', n),
+               *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - tok)) : NULL;
     int64_t v[3] = {0, len, 1};
     int set[3] = {0, 0, 0};
     size_t b0 = c1 ? (size_t)(c1 - tok) : n, e1 = c2 ? (size_t)(c2 - tok) : n;
@@ -454,19 +501,24 @@ static int tcli_sel_axis(tcli_sel *sel, int a, int64_t len, const char *tok, siz
         (c2 && !tcli_sel_num(c2 + 1, n - e1 - 1, &v[2], &set[2])))
         return tcli_sel_bad(text, a, "not an integer", -len, len);
     if (!c1 && set[0]) { /* a single index drops the axis */
-        if (v[0] < -len || v[0] >= len) return tcli_sel_bad(text, a, "index out of range", -len, len - 1);
+        if (v[0] < -len || v[0] >= len)
+            return tcli_sel_bad(text, a, "index out of range", -len, len - 1);
         sel->start[a] = v[0] < 0 ? v[0] + len : v[0];
         sel->count[a] = 1;
         sel->drop[a] = 1;
         return TCLI_OK;
     }
-    if (set[2] && v[2] < 1) return tcli_sel_bad(text, a, "step must be positive", 1, INT64_MAX);
+    if (set[2] && v[2] < 1)
+        return tcli_sel_bad(text, a, "step must be positive", 1, INT64_MAX);
     for (int k = 0; k < 2; k++) {
-        if (!set[k]) continue;
-        if (v[k] < 0) v[k] += len;
+        if (!set[k])
+            continue;
+        if (v[k] < 0)
+            v[k] += len;
         v[k] = v[k] < 0 ? 0 : v[k] > len ? len : v[k];
     }
-    if (!set[1]) v[1] = len;
+    if (!set[1])
+        v[1] = len;
     sel->start[a] = v[0];
     sel->step[a] = v[2];
     sel->count[a] = v[1] > v[0] ? (v[1] - v[0] + v[2] - 1) / v[2] : 0;
@@ -479,7 +531,8 @@ static void tcli_sel_finish(tcli_sel *sel)
     sel->nitems = 1;
     for (int i = 0; i < sel->ndim; i++) {
         sel->nitems *= sel->count[i];
-        if (!sel->drop[i]) sel->out_shape[sel->out_ndim++] = sel->count[i];
+        if (!sel->drop[i])
+            sel->out_shape[sel->out_ndim++] = sel->count[i];
     }
 }
 
@@ -489,10 +542,12 @@ static int tcli_sel_tokens(const char *text, const char **tok, size_t *len, int 
     int n = 0;
     for (const char *p = text;; n++) {
         const char *c = strchr(p, ',');
-        if (n == max) return -1;
+        if (n == max)
+            return -1;
         tok[n] = p;
         len[n] = c ? (size_t)(c - p) : strlen(p);
-        if (!c) return n + 1;
+        if (!c)
+            return n + 1;
         p = c + 1;
     }
 }
@@ -503,10 +558,12 @@ int tcli_sel_parse(tcli_sel *sel, const tcli_src *s, const char *text)
     size_t len[TCLI_MAXDIM + 1];
     memset(sel, 0, sizeof *sel);
     sel->ndim = s->ndim;
-    for (int i = 0; i < s->ndim; i++) sel->count[i] = s->shape[i], sel->step[i] = 1;
+    for (int i = 0; i < s->ndim; i++)
+        sel->count[i] = s->shape[i], sel->step[i] = 1;
     int n = text && *text ? tcli_sel_tokens(text, tok, len, TCLI_MAXDIM + 1) : 0, ell = -1;
     for (int t = 0; t < n; t++)
-        if (len[t] == 3 && !memcmp(tok[t], "...", 3)) ell = ell < 0 ? t : -2;
+        if (len[t] == 3 && !memcmp(tok[t], "...", 3))
+            ell = ell < 0 ? t : -2;
     int named = n - (ell >= 0);
     if (n < 0 || ell == -2 || named > s->ndim) {
         fprintf(stderr, "error: --slice %s: %s (the array has %d axes)\n", text,
@@ -514,10 +571,12 @@ int tcli_sel_parse(tcli_sel *sel, const tcli_src *s, const char *text)
         return TCLI_USAGE;
     }
     for (int t = 0; t < n; t++) {
-        if (t == ell) continue;
+        if (t == ell)
+            continue;
         int a = ell >= 0 && t > ell ? s->ndim - (n - t) : t;
         int rc = tcli_sel_axis(sel, a, s->shape[a], tok[t], len[t], text);
-        if (rc != TCLI_OK) return rc;
+        if (rc != TCLI_OK)
+            return rc;
     }
     tcli_sel_finish(sel);
     return TCLI_OK;
@@ -528,10 +587,13 @@ static int tcli_pump_plan(const tcli_src *s, const tcli_sel *sel, int64_t *inner
 {
     int d = sel->ndim - 1;
     *inner = s->itemsize;
-    while (d >= 0 && *inner * sel->count[d] <= TCLI_PIECE) *inner *= sel->count[d--];
+    while (d >= 0 && *inner * sel->count[d] <= TCLI_PIECE)
+        *inner *= sel->count[d--];
     *run = d >= 0 ? TCLI_PIECE / *inner : 1;
-    if (*run < 1) *run = 1;
-    if (d >= 0 && *run > sel->count[d]) *run = sel->count[d];
+    if (*run < 1)
+        *run = 1;
+    if (d >= 0 && *run > sel->count[d])
+        *run = sel->count[d];
     return d;
 }
 
@@ -540,26 +602,34 @@ int tcli_pump(tcli_src *s, const tcli_sel *sel, tcli_piece_fn fn, void *ctx,
 {
     int64_t inner = 0, run = 0, idx[TCLI_MAXDIM] = {0}, st[TCLI_MAXDIM], cnt[TCLI_MAXDIM];
     int64_t stp[TCLI_MAXDIM];
-    if (sel->nitems == 0) return TCLI_OK;
+    if (sel->nitems == 0)
+        return TCLI_OK;
     int d = tcli_pump_plan(s, sel, &inner, &run), rc = TCLI_OK;
     uint8_t *buf = malloc((size_t)(run * inner));
-    if (!buf) return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
+    if (!buf)
+        return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
     memcpy(st, sel->start, sizeof st);
     memcpy(cnt, sel->count, sizeof cnt);
     memcpy(stp, sel->step, sizeof stp);
-    for (int i = 0; i < d; i++) cnt[i] = 1;
+    for (int i = 0; i < d; i++)
+        cnt[i] = 1;
     for (int more = 1; more && rc == TCLI_OK;) {
-        for (int i = 0; i < d; i++) st[i] = sel->start[i] + idx[i] * sel->step[i];
+        for (int i = 0; i < d; i++)
+            st[i] = sel->start[i] + idx[i] * sel->step[i];
         for (int64_t t = 0; rc == TCLI_OK && t < (d >= 0 ? sel->count[d] : 1); t += run) {
-            if (d >= 0) st[d] = sel->start[d] + t * sel->step[d];
-            if (d >= 0) cnt[d] = sel->count[d] - t < run ? sel->count[d] - t : run;
+            if (d >= 0)
+                st[d] = sel->start[d] + t * sel->step[d];
+            if (d >= 0)
+                cnt[d] = sel->count[d] - t < run ? sel->count[d] - t : run;
             size_t n = (size_t)((d >= 0 ? cnt[d] : 1) * inner);
             rc = tcli_src_read(s, st, cnt, stp, buf, n);
-            if (rc == TCLI_OK) rc = fn(ctx, buf, n);
+            if (rc == TCLI_OK)
+                rc = fn(ctx, buf, n);
             tcli_progress_add(progress, (int64_t)n);
         }
         int i = d - 1;
-        while (i >= 0 && ++idx[i] == sel->count[i]) idx[i--] = 0;
+        while (i >= 0 && ++idx[i] == sel->count[i])
+            idx[i--] = 0;
         more = i >= 0;
     }
     free(buf);

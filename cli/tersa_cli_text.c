@@ -44,19 +44,23 @@ static int tcli_dt_parse(const char *d, int32_t itemsize, tcli_dt *dt)
     dt->kind = 'V';
     dt->size = itemsize;
     if (!d || tcli_dtype_itemsize(d) != itemsize) {
-        if (itemsize == 1 || itemsize == 2 || itemsize == 4 || itemsize == 8) dt->kind = 'u';
+        if (itemsize == 1 || itemsize == 2 || itemsize == 4 || itemsize == 8)
+            dt->kind = 'u';
         return d ? -1 : 0;
     }
-    if (strchr("<>|=", *d)) dt->order = *d++;
-    if (dt->order == '=' || dt->order == '|') dt->order = '<';
+    if (strchr("<>|=", *d))
+        dt->order = *d++;
+    if (dt->order == '=' || dt->order == '|')
+        dt->order = '<';
     dt->kind = *d == '?' ? 'b' : *d;
-    int ok = (strchr("iu", dt->kind) && (itemsize == 1 || itemsize == 2 || itemsize == 4 ||
-                                         itemsize == 8)) ||
+    int ok = (strchr("iu", dt->kind) &&
+              (itemsize == 1 || itemsize == 2 || itemsize == 4 || itemsize == 8)) ||
              (dt->kind == 'f' && (itemsize == 2 || itemsize == 4 || itemsize == 8)) ||
              (dt->kind == 'c' && (itemsize == 8 || itemsize == 16)) ||
              (dt->kind == 'b' && itemsize == 1) || strchr("SU", dt->kind) ||
              (strchr("mM", dt->kind) && itemsize == 8);
-    if (!ok) dt->kind = 'V';
+    if (!ok)
+        dt->kind = 'V';
     return 0;
 }
 
@@ -64,7 +68,8 @@ static int tcli_dt_parse(const char *d, int32_t itemsize, tcli_dt *dt)
 static uint64_t tcli_load(const uint8_t *p, int n, char order)
 {
     uint64_t v = 0;
-    for (int i = 0; i < n; i++) v |= (uint64_t)p[order == '>' ? n - 1 - i : i] << (8 * i);
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[order == '>' ? n - 1 - i : i] << (8 * i);
     return v;
 }
 
@@ -78,7 +83,8 @@ static double tcli_half(uint16_t h)
 static double tcli_float(const uint8_t *p, int size, char order)
 {
     uint64_t bits = tcli_load(p, size, order);
-    if (size == 2) return tcli_half((uint16_t)bits);
+    if (size == 2)
+        return tcli_half((uint16_t)bits);
     if (size == 4) {
         uint32_t b = (uint32_t)bits;
         float f;
@@ -96,16 +102,19 @@ static char *tcli_dup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
-    if (d) memcpy(d, s, n);
+    if (d)
+        memcpy(d, s, n);
     return d;
 }
 
 /* b'...' of n bytes with trailing NULs dropped (also used for void items, kept whole). */
 static char *tcli_bytes_repr(const uint8_t *p, int n, int strip)
 {
-    while (strip && n > 0 && p[n - 1] == 0) n--;
+    while (strip && n > 0 && p[n - 1] == 0)
+        n--;
     char *s = malloc((size_t)n * 4 + 4), *w = s;
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     *w++ = 'b', *w++ = '\'';
     for (int i = 0; i < n; i++) {
         if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'' && p[i] != '\\')
@@ -121,9 +130,11 @@ static char *tcli_bytes_repr(const uint8_t *p, int n, int strip)
 static char *tcli_ucs4_repr(const uint8_t *p, int n, char order)
 {
     int len = n / 4;
-    while (len > 0 && tcli_load(p + 4 * (len - 1), 4, order) == 0) len--;
+    while (len > 0 && tcli_load(p + 4 * (len - 1), 4, order) == 0)
+        len--;
     char *s = malloc((size_t)len * 10 + 3), *w = s;
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     *w++ = '\'';
     for (int i = 0; i < len; i++) {
         uint32_t c = (uint32_t)tcli_load(p + 4 * i, 4, order);
@@ -145,7 +156,8 @@ static char *tcli_int_repr(const uint8_t *p, const tcli_dt *dt)
 {
     char t[32];
     uint64_t v = tcli_load(p, dt->size, dt->order);
-    if (dt->kind == 'b') return tcli_dup(v ? "True" : "False");
+    if (dt->kind == 'b')
+        return tcli_dup(v ? "True" : "False");
     if (dt->kind == 'u') {
         snprintf(t, sizeof t, "%llu", (unsigned long long)v);
     } else {
@@ -178,11 +190,14 @@ static int tcli_frac_digits(double v, int sci, int size)
     char t[400];
     for (int p = 0; p <= 8; p++) {
         snprintf(t, sizeof t, sci ? "%.*e" : "%.*f", p, v);
-        if (tcli_roundtrips(t, v, size)) return p;
+        if (tcli_roundtrips(t, v, size))
+            return p;
     }
     char *dot = strchr(t, '.'), *end = sci ? strchr(t, 'e') : t + strlen(t);
-    if (!dot || !end) return 0;
-    while (end > dot + 1 && end[-1] == '0') end--;
+    if (!dot || !end)
+        return 0;
+    while (end > dot + 1 && end[-1] == '0')
+        end--;
     return (int)(end - dot - 1);
 }
 
@@ -190,7 +205,8 @@ static void tcli_fstyle_add(tcli_fstyle *st, double v)
 {
     if (isfinite(v)) {
         int d = tcli_frac_digits(v, st->sci, st->size);
-        if (d > st->frac) st->frac = d;
+        if (d > st->frac)
+            st->frac = d;
     }
 }
 
@@ -200,7 +216,8 @@ static int tcli_want_sci(const double *v, int64_t n)
     double lo = INFINITY, hi = 0;
     for (int64_t i = 0; i < n; i++) {
         double a = fabs(v[i]);
-        if (!isfinite(a) || a == 0) continue;
+        if (!isfinite(a) || a == 0)
+            continue;
         lo = a < lo ? a : lo;
         hi = a > hi ? a : hi;
     }
@@ -210,8 +227,10 @@ static int tcli_want_sci(const double *v, int64_t n)
 static char *tcli_float_repr(double v, const tcli_fstyle *st)
 {
     char t[400];
-    if (isnan(v)) return tcli_dup("nan");
-    if (isinf(v)) return tcli_dup(v < 0 ? "-inf" : "inf");
+    if (isnan(v))
+        return tcli_dup("nan");
+    if (isinf(v))
+        return tcli_dup(v < 0 ? "-inf" : "inf");
     if (st->sci) {
         snprintf(t, sizeof t, "%.*e", st->frac, v);
         if (st->frac == 0) { /* "1e+10" -> "1.e+10" */
@@ -224,8 +243,10 @@ static char *tcli_float_repr(double v, const tcli_fstyle *st)
     int d = tcli_frac_digits(v, 0, st->size);
     snprintf(t, sizeof t, "%.*f", d, v);
     size_t n = strlen(t);
-    if (d == 0) t[n++] = '.';
-    for (; d < st->frac; d++) t[n++] = ' '; /* decimals aligned: pad after the digits */
+    if (d == 0)
+        t[n++] = '.';
+    for (; d < st->frac; d++)
+        t[n++] = ' '; /* decimals aligned: pad after the digits */
     t[n] = '\0';
     return tcli_dup(t);
 }
@@ -250,9 +271,10 @@ static int tcli_grid_read(tcli_src *s, const tcli_sel *sel, const tcli_grid *g, 
 {
     int cut[TCLI_MAXDIM], k = 0, is = s->itemsize;
     for (int i = 0; i < g->ndim; i++)
-        if (g->gap[i] >= 0) cut[k++] = i;
-    if (k == 0) return tcli_src_read(s, sel->start, sel->count, sel->step, dst,
-                                     (size_t)(g->nitems * is));
+        if (g->gap[i] >= 0)
+            cut[k++] = i;
+    if (k == 0)
+        return tcli_src_read(s, sel->start, sel->count, sel->step, dst, (size_t)(g->nitems * is));
     int64_t part = g->nitems >> k, st[TCLI_MAXDIM], cnt[TCLI_MAXDIM];
     uint8_t *tmp = malloc((size_t)(part * is));
     int rc = tmp ? TCLI_OK : tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
@@ -261,7 +283,8 @@ static int tcli_grid_read(tcli_src *s, const tcli_sel *sel, const tcli_grid *g, 
         memcpy(cnt, g->n, sizeof cnt);
         for (int j = 0; j < k; j++) {
             cnt[cut[j]] = TCLI_EDGE;
-            if (mask >> j & 1) st[cut[j]] += (sel->count[cut[j]] - TCLI_EDGE) * sel->step[cut[j]];
+            if (mask >> j & 1)
+                st[cut[j]] += (sel->count[cut[j]] - TCLI_EDGE) * sel->step[cut[j]];
         }
         rc = tcli_src_read(s, st, cnt, sel->step, tmp, (size_t)(part * is));
         for (int64_t t = 0; rc == TCLI_OK && t < part; t++) { /* scatter item t */
@@ -270,7 +293,8 @@ static int tcli_grid_read(tcli_src *s, const tcli_sel *sel, const tcli_grid *g, 
                 int64_t c = rem % cnt[i], off = 0;
                 rem /= cnt[i];
                 for (int j = 0; j < k; j++)
-                    if (cut[j] == i && (mask >> j & 1)) off = TCLI_EDGE;
+                    if (cut[j] == i && (mask >> j & 1))
+                        off = TCLI_EDGE;
                 pos += (c + off) * mul;
                 mul *= g->n[i];
             }
@@ -286,10 +310,13 @@ static int tcli_grid_floats(tcli_grid *g, const uint8_t *data, const tcli_dt *dt
     int complex = dt->kind == 'c', part = complex ? dt->size / 2 : dt->size;
     int64_t nv = g->nitems * (complex ? 2 : 1);
     double *v = malloc((size_t)(nv ? nv : 1) * sizeof *v);
-    if (!v) return -1;
-    for (int64_t i = 0; i < nv; i++) v[i] = tcli_float(data + i * part, part, dt->order);
+    if (!v)
+        return -1;
+    for (int64_t i = 0; i < nv; i++)
+        v[i] = tcli_float(data + i * part, part, dt->order);
     tcli_fstyle st = {tcli_want_sci(v, nv), 0, part};
-    for (int64_t i = 0; i < nv; i++) tcli_fstyle_add(&st, v[i]);
+    for (int64_t i = 0; i < nv; i++)
+        tcli_fstyle_add(&st, v[i]);
     for (int64_t i = 0; i < g->nitems; i++) {
         char *re = tcli_float_repr(v[complex ? 2 * i : i], &st);
         if (complex && re) {
@@ -310,11 +337,14 @@ static int tcli_grid_format(tcli_grid *g, const uint8_t *data, const tcli_dt *dt
 {
     tcli_dt ints = {dt->order, strchr("mM", dt->kind) ? 'i' : dt->kind, dt->size};
     g->str = calloc((size_t)(g->nitems ? g->nitems : 1), sizeof *g->str);
-    if (!g->str) return -1;
-    if ((dt->kind == 'f' || dt->kind == 'c') && tcli_grid_floats(g, data, dt) < 0) return -1;
+    if (!g->str)
+        return -1;
+    if ((dt->kind == 'f' || dt->kind == 'c') && tcli_grid_floats(g, data, dt) < 0)
+        return -1;
     for (int64_t i = 0; i < g->nitems; i++) {
         const uint8_t *p = data + i * dt->size;
-        if (dt->kind == 'f' || dt->kind == 'c') continue;
+        if (dt->kind == 'f' || dt->kind == 'c')
+            continue;
         if (strchr("iubmM", dt->kind))
             g->str[i] = tcli_int_repr(p, &ints);
         else if (dt->kind == 'U')
@@ -323,9 +353,11 @@ static int tcli_grid_format(tcli_grid *g, const uint8_t *data, const tcli_dt *dt
             g->str[i] = tcli_bytes_repr(p, dt->size, dt->kind == 'S');
     }
     for (int64_t i = 0; i < g->nitems; i++) {
-        if (!g->str[i]) return -1;
+        if (!g->str[i])
+            return -1;
         int w = (int)strlen(g->str[i]);
-        if (w > g->width) g->width = w;
+        if (w > g->width)
+            g->width = w;
     }
     return 0;
 }
@@ -341,8 +373,10 @@ static void tcli_put(tcli_out *o, const char *s)
 
 static void tcli_newline(tcli_out *o, int lines, int indent)
 {
-    for (int i = 0; i < lines; i++) fputc('\n', o->f);
-    for (int i = 0; i < indent; i++) fputc(' ', o->f);
+    for (int i = 0; i < lines; i++)
+        fputc('\n', o->f);
+    for (int i = 0; i < indent; i++)
+        fputc(' ', o->f);
     o->col = indent;
 }
 
@@ -369,11 +403,13 @@ static void tcli_print_rec(tcli_out *o, const tcli_grid *g, const int *ax, int n
         int64_t off = base + i * stride[a];
         int gap = i == g->gap[a];
         if (depth == nax - 1) {
-            if (gap) tcli_put_entry(o, "...", 0, i == 0, depth);
+            if (gap)
+                tcli_put_entry(o, "...", 0, i == 0, depth);
             tcli_put_entry(o, g->str[off], g->width, i == 0 && !gap, depth);
             continue;
         }
-        if (i > 0) tcli_newline(o, nax - depth - 1, depth + 1);
+        if (i > 0)
+            tcli_newline(o, nax - depth - 1, depth + 1);
         if (gap) {
             tcli_put(o, "...");
             tcli_newline(o, nax - depth - 1, depth + 1);
@@ -393,7 +429,8 @@ static void tcli_grid_print(FILE *f, const tcli_grid *g, const tcli_sel *sel)
         acc *= g->n[i];
     }
     for (int i = 0; i < g->ndim; i++)
-        if (!sel->drop[i]) ax[nax++] = i;
+        if (!sel->drop[i])
+            ax[nax++] = i;
     if (nax == 0)
         tcli_put(&o, g->str[0]);
     else if (sel->nitems == 0)
@@ -408,18 +445,21 @@ int tcli_print_text(FILE *f, tcli_src *s, const tcli_sel *sel, const char *dtype
     tcli_dt dt;
     tcli_grid g = {0};
     if (tcli_dt_parse(dtype ? dtype : s->dtype, s->itemsize, &dt) < 0 && dtype) {
-        fprintf(stderr, "error: --dtype %s: its item size %d differs from the data's %d\n",
-                dtype, (int)tcli_dtype_itemsize(dtype), (int)s->itemsize);
+        fprintf(stderr, "error: --dtype %s: its item size %d differs from the data's %d\n", dtype,
+                (int)tcli_dtype_itemsize(dtype), (int)s->itemsize);
         return TCLI_USAGE;
     }
     tcli_grid_plan(&g, sel, !full && sel->nitems > TCLI_THRESHOLD);
     uint8_t *data = malloc((size_t)(g.nitems ? g.nitems : 1) * (size_t)s->itemsize);
     int rc = data ? TCLI_OK : tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
-    if (rc == TCLI_OK && g.nitems > 0) rc = tcli_grid_read(s, sel, &g, data);
+    if (rc == TCLI_OK && g.nitems > 0)
+        rc = tcli_grid_read(s, sel, &g, data);
     if (rc == TCLI_OK && tcli_grid_format(&g, data, &dt) < 0)
         rc = tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
-    if (rc == TCLI_OK) tcli_grid_print(f, &g, sel);
-    for (int64_t i = 0; g.str && i < g.nitems; i++) free(g.str[i]);
+    if (rc == TCLI_OK)
+        tcli_grid_print(f, &g, sel);
+    for (int64_t i = 0; g.str && i < g.nitems; i++)
+        free(g.str[i]);
     free(g.str);
     free(data);
     return rc;

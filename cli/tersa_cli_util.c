@@ -10,13 +10,16 @@
 
 #include "tersa_cli.h"
 
-int tcli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
+int tcli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
 
 int tcli_tersa_error(const char *what, int64_t rc)
 {
     const char *detail = tersa_error_detail();
-    fprintf(stderr, "error: %s: %s%s%s\n", what, tersa_error_message((int)rc),
-            *detail ? ": " : "", detail);
+    fprintf(stderr, "error: %s: %s%s%s\n", what, tersa_error_message((int)rc), *detail ? ": " : "",
+            detail);
     return TCLI_FAIL;
 }
 
@@ -46,9 +49,11 @@ static int tcli_slurp(FILE *f, uint8_t **buf, size_t *len)
     uint8_t *b = malloc(cap);
     while (b) {
         n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
+        if (n < cap)
+            break;
         uint8_t *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap * 2) : NULL;
-        if (!nb) free(b);
+        if (!nb)
+            free(b);
         b = nb;
         cap *= 2;
     }
@@ -70,8 +75,10 @@ int tcli_read_file(const char *path, uint8_t **buf, size_t *len)
         return TCLI_FAIL;
     }
     int rc = tcli_slurp(f, buf, len);
-    if (rc != 0) fprintf(stderr, "error: %s: read failed or out of memory\n", path);
-    if (!is_std) fclose(f);
+    if (rc != 0)
+        fprintf(stderr, "error: %s: read failed or out of memory\n", path);
+    if (!is_std)
+        fclose(f);
     return rc ? TCLI_FAIL : TCLI_OK;
 }
 
@@ -85,7 +92,8 @@ int tcli_write_file(const char *path, const void *buf, size_t len)
     }
     int bad = len && fwrite(buf, 1, len, f) != len;
     bad |= is_std ? fflush(f) != 0 : fclose(f) != 0;
-    if (bad) fprintf(stderr, "error: %s: write failed: %s\n", path, strerror(errno));
+    if (bad)
+        fprintf(stderr, "error: %s: write failed: %s\n", path, strerror(errno));
     return bad ? TCLI_FAIL : TCLI_OK;
 }
 
@@ -98,9 +106,11 @@ static int tcli_match(const tcli_opt *o, int argc, char **argv, int *i)
     size_t len = eq ? (size_t)(eq - a) : strlen(a);
     int hit = (strlen(o->name) == len && !strncmp(a, o->name, len)) ||
               (o->alias && strlen(o->alias) == len && !strncmp(a, o->alias, len));
-    if (!hit) return 0;
+    if (!hit)
+        return 0;
     if (o->flag) {
-        if (eq) return 0; /* flags take no value: reported as unknown */
+        if (eq)
+            return 0; /* flags take no value: reported as unknown */
         *o->flag = 1;
         return 1;
     }
@@ -123,38 +133,50 @@ int tcli_parse(int argc, char **argv, const tcli_opt *opts, tcli_other_fn other,
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!dashdash && a[0] == '-' && a[1]) {
-            if (tcli_is_help(a)) return -1;
+            if (tcli_is_help(a))
+                return -1;
             if (!strcmp(a, "--")) {
                 dashdash = 1;
                 continue;
             }
             int m = 0;
-            for (const tcli_opt *o = opts; o && o->name && !m; o++) m = tcli_match(o, argc, argv, &i);
-            if (m == 0 && other) m = other(ctx, argc, argv, &i);
-            if (m < 0) return TCLI_USAGE;
-            if (m == 0) return tbench_unknown_option(a);
+            for (const tcli_opt *o = opts; o && o->name && !m; o++)
+                m = tcli_match(o, argc, argv, &i);
+            if (m == 0 && other)
+                m = other(ctx, argc, argv, &i);
+            if (m < 0)
+                return TCLI_USAGE;
+            if (m == 0)
+                return tbench_unknown_option(a);
             continue;
         }
-        if (*npos >= maxpos) return tcli_usage_error(argv[0], "too many arguments");
+        if (*npos >= maxpos)
+            return tcli_usage_error(argv[0], "too many arguments");
         pos[(*npos)++] = a;
     }
     return TCLI_OK;
 }
 
-int tcli_is_std(const char *path) { return strcmp(path, "-") == 0; }
+int tcli_is_std(const char *path)
+{
+    return strcmp(path, "-") == 0;
+}
 
 int tcli_path_exists(const char *path)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return 0;
+    if (stat(path, &st) != 0)
+        return 0;
     return S_ISDIR(st.st_mode) ? 2 : 1;
 }
 
 int tcli_check_output(const char *path, int force)
 {
     struct stat st;
-    if (tcli_is_std(path) || force || stat(path, &st) != 0) return TCLI_OK;
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return TCLI_OK; /* /dev/null, a fifo */
+    if (tcli_is_std(path) || force || stat(path, &st) != 0)
+        return TCLI_OK;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return TCLI_OK; /* /dev/null, a fifo */
     fprintf(stderr, "error: %s: already exists (use -f to overwrite)\n", path);
     return TCLI_FAIL;
 }
@@ -162,14 +184,16 @@ int tcli_check_output(const char *path, int force)
 int tcli_same_file(const char *a, const char *b)
 {
     struct stat x, y;
-    if (tcli_is_std(a) || tcli_is_std(b) || stat(a, &x) != 0 || stat(b, &y) != 0) return 0;
+    if (tcli_is_std(a) || tcli_is_std(b) || stat(a, &x) != 0 || stat(b, &y) != 0)
+        return 0;
     return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
 void tcli_remove_output(const char *path)
 {
     struct stat st;
-    if (!tcli_is_std(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
+    if (!tcli_is_std(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        remove(path);
 }
 
 char *tcli_concat(const char *path, const char *suffix)
@@ -222,9 +246,11 @@ static int64_t tcli_suffix(const char *s)
     for (int u = 0; u < 4; u++)
         for (int t = 0; t < 3; t++) {
             char want[8];
-            if (u == 0 && t == 2) continue;
+            if (u == 0 && t == 2)
+                continue;
             snprintf(want, sizeof want, "%s%s", units[u], tails[t]);
-            if (strcasecmp(s, want) == 0) return (int64_t)1 << (10 * u);
+            if (strcasecmp(s, want) == 0)
+                return (int64_t)1 << (10 * u);
         }
     return 0;
 }
@@ -254,8 +280,10 @@ int tcli_int_list(const char *option, const char *text, int64_t lo, int64_t hi, 
         errno = 0;
         long long n = strtoll(p, &end, 10);
         if (end == p || errno || n < lo || n > hi || *count >= max || (*end && *end != ',')) {
-            fprintf(stderr, "error: %s %s: must be up to %d comma-separated integers in "
-                            "%lld..%lld\n", option, text, max, (long long)lo, (long long)hi);
+            fprintf(stderr,
+                    "error: %s %s: must be up to %d comma-separated integers in "
+                    "%lld..%lld\n",
+                    option, text, max, (long long)lo, (long long)hi);
             return TCLI_USAGE;
         }
         out[(*count)++] = n;
@@ -285,27 +313,31 @@ static void tcli_progress_draw(tcli_progress *p, double now)
     double frac = p->total > 0 ? (double)p->done / (double)p->total : 1.0;
     char bar[31];
     int fill = (int)(frac * 30 + 0.5);
-    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
     long left = rate > 0 ? (long)((double)(p->total - p->done) / rate + 0.5) : 0;
-    fprintf(stderr, "\r%s [%s] %3d%% %8.1f MB/s  %ld:%02ld left ", p->label ? p->label : "",
-            bar, (int)(frac * 100), rate / 1e6, left / 60, left % 60);
+    fprintf(stderr, "\r%s [%s] %3d%% %8.1f MB/s  %ld:%02ld left ", p->label ? p->label : "", bar,
+            (int)(frac * 100), rate / 1e6, left / 60, left % 60);
     fflush(stderr);
 }
 
 void tcli_progress_add(tcli_progress *p, int64_t n)
 {
-    if (!p) return;
+    if (!p)
+        return;
     p->done += n;
     double now = tcli_now();
-    if (!p->on || now - p->last < 0.2) return;
+    if (!p->on || now - p->last < 0.2)
+        return;
     p->last = now;
     tcli_progress_draw(p, now);
 }
 
 void tcli_progress_end(tcli_progress *p)
 {
-    if (!p || !p->on) return;
+    if (!p || !p->on)
+        return;
     tcli_progress_draw(p, tcli_now());
     fputc('\n', stderr);
 }

@@ -40,7 +40,8 @@ static int tcli_bench_load(tcli_src *s, const tbench_opts *o, tcli_bdata *b)
     b->nbytes = (size_t)(total < (int64_t)o->dataset_bytes ? total : (int64_t)o->dataset_bytes);
     b->nbytes -= b->nbytes % (size_t)b->typesize;
     b->chunk = o->chunk_bytes - o->chunk_bytes % (size_t)b->typesize;
-    if (b->chunk == 0) b->chunk = (size_t)b->typesize;
+    if (b->chunk == 0)
+        b->chunk = (size_t)b->typesize;
     if (b->nbytes == 0) {
         fprintf(stderr, "error: %s: no data to benchmark\n", s->arg);
         return TCLI_FAIL;
@@ -51,7 +52,8 @@ static int tcli_bench_load(tcli_src *s, const tbench_opts *o, tcli_bdata *b)
     b->dst = malloc(b->nbytes);
     b->comp = malloc(b->nchunks * b->cap);
     b->csize = calloc(b->nchunks, sizeof *b->csize);
-    if (!b->src || !b->dst || !b->comp || !b->csize) return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
+    if (!b->src || !b->dst || !b->comp || !b->csize)
+        return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
     tcli_sel_parse(&sel, s, NULL);
     int rc = tcli_pump(s, &sel, tcli_bench_fill, b, NULL);
     return rc == TCLI_BENCH_STOP ? TCLI_OK : rc;
@@ -67,8 +69,8 @@ static int64_t tcli_bench_comp(tersa_cctx *c, tcli_bdata *b)
 {
     int64_t total = 0;
     for (size_t i = 0; i < b->nchunks; i++) {
-        int64_t rc = tersa_compress(c, b->src + i * b->chunk, tcli_blen(b, i),
-                                    b->comp + i * b->cap, b->cap);
+        int64_t rc =
+            tersa_compress(c, b->src + i * b->chunk, tcli_blen(b, i), b->comp + i * b->cap, b->cap);
         if (rc < 0) {
             tcli_tersa_error("compress", rc);
             return -1;
@@ -85,7 +87,8 @@ static int tcli_bench_dec(tersa_dctx *d, tcli_bdata *b)
     for (size_t i = 0; i < b->nchunks; i++) {
         int64_t rc = tersa_decompress(d, b->comp + i * b->cap, (size_t)b->csize[i],
                                       b->dst + i * b->chunk, tcli_blen(b, i));
-        if (rc < 0) return tcli_tersa_error("decompress", rc);
+        if (rc < 0)
+            return tcli_tersa_error("decompress", rc);
     }
     return TCLI_OK;
 }
@@ -104,7 +107,8 @@ static double tcli_bench_time(tersa_cctx *c, tersa_dctx *d, tcli_bdata *b, int r
         double t0 = tcli_now();
         int bad = d ? tcli_bench_dec(d, b) != TCLI_OK : tcli_bench_comp(c, b) < 0;
         t[r] = tcli_now() - t0;
-        if (bad || (d && memcmp(b->src, b->dst, b->nbytes) != 0)) *ok = 0;
+        if (bad || (d && memcmp(b->src, b->dst, b->nbytes) != 0))
+            *ok = 0;
     }
     qsort(t, (size_t)runs, sizeof t[0], tcli_cmp_d);
     return runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
@@ -116,19 +120,27 @@ static void tcli_bench_cell(tcli_bdata *b, const tbench_opts *o, int codec, int 
     tersa_cctx *c = tersa_cctx_create();
     tersa_dctx *d = tersa_dctx_create();
     int rc = c && d ? 0 : TERSA_ERR_NOMEM;
-    const int64_t set[][2] = {{TERSA_P_TYPESIZE, b->typesize}, {TERSA_P_CODEC, codec},
-                              {TERSA_P_CLEVEL, o->clevel},     {TERSA_P_NTHREADS, nthreads},
-                              {TERSA_P_FILTER0, 0}, {TERSA_P_FILTER1, 0}, {TERSA_P_FILTER2, 0},
-                              {TERSA_P_FILTER3, 0}, {TERSA_P_FILTER4, 0},
+    const int64_t set[][2] = {{TERSA_P_TYPESIZE, b->typesize},
+                              {TERSA_P_CODEC, codec},
+                              {TERSA_P_CLEVEL, o->clevel},
+                              {TERSA_P_NTHREADS, nthreads},
+                              {TERSA_P_FILTER0, 0},
+                              {TERSA_P_FILTER1, 0},
+                              {TERSA_P_FILTER2, 0},
+                              {TERSA_P_FILTER3, 0},
+                              {TERSA_P_FILTER4, 0},
                               {TERSA_P_FILTER5, filter}};
     for (size_t i = 0; rc >= 0 && i < sizeof set / sizeof set[0]; i++)
         rc = tersa_cctx_set(c, (tersa_param)set[i][0], set[i][1]);
-    if (rc >= 0) rc = tersa_dctx_set(d, TERSA_P_NTHREADS, nthreads);
+    if (rc >= 0)
+        rc = tersa_dctx_set(d, TERSA_P_NTHREADS, nthreads);
     res->ok = rc >= 0;
-    if (rc < 0) tcli_tersa_error("bench", rc);
+    if (rc < 0)
+        tcli_tersa_error("bench", rc);
     int64_t total = res->ok ? tcli_bench_comp(c, b) : -1;
     res->ok = total > 0;
-    if (res->ok) tcli_bench_time(NULL, d, b, 1, &res->ok); /* warm-up, verified */
+    if (res->ok)
+        tcli_bench_time(NULL, d, b, 1, &res->ok); /* warm-up, verified */
     double tc = res->ok ? tcli_bench_time(c, NULL, b, o->runs, &res->ok) : 0;
     double td = res->ok ? tcli_bench_time(c, d, b, o->runs, &res->ok) : 0;
     res->ratio = total > 0 ? (double)b->nbytes / (double)total : 0;
@@ -143,17 +155,17 @@ static void tcli_bench_row(const tbench_opts *o, const char *codec, const char *
 {
     double xc = mc > 0 ? r->comp_gbs / mc : 0, xd = mc > 0 ? r->dec_gbs / mc : 0;
     if (o->format == TBENCH_CSV)
-        printf("%s,%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n", codec, filter, o->clevel, thr,
-               r->ratio, r->comp_gbs, xc, r->dec_gbs, xd, r->ok);
+        printf("%s,%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n", codec, filter, o->clevel, thr, r->ratio,
+               r->comp_gbs, xc, r->dec_gbs, xd, r->ok);
     else if (o->format == TBENCH_JSON)
         printf("%s\n  {\"codec\": \"%s\", \"filter\": \"%s\", \"clevel\": %d, \"threads\": %d, "
                "\"ratio\": %.4f, \"comp_gbs\": %.4f, \"comp_x_memcpy\": %.4f, \"decomp_gbs\": "
-               "%.4f, \"decomp_x_memcpy\": %.4f, \"verified\": %s}", first ? "" : ",", codec,
-               filter, o->clevel, thr, r->ratio, r->comp_gbs, xc, r->dec_gbs, xd,
-               r->ok ? "true" : "false");
+               "%.4f, \"decomp_x_memcpy\": %.4f, \"verified\": %s}",
+               first ? "" : ",", codec, filter, o->clevel, thr, r->ratio, r->comp_gbs, xc,
+               r->dec_gbs, xd, r->ok ? "true" : "false");
     else
-        printf("%-8s %-10s %2d %3d %9.3f %9.3f %5.2f %9.3f %5.2f  %s\n", codec, filter,
-               o->clevel, thr, r->ratio, r->comp_gbs, xc, r->dec_gbs, xd, r->ok ? "ok" : "FAILED");
+        printf("%-8s %-10s %2d %3d %9.3f %9.3f %5.2f %9.3f %5.2f  %s\n", codec, filter, o->clevel,
+               thr, r->ratio, r->comp_gbs, xc, r->dec_gbs, xd, r->ok ? "ok" : "FAILED");
     fflush(stdout);
 }
 
@@ -180,14 +192,15 @@ static void tcli_bench_header(const tbench_opts *o, const tcli_src *s, const tcl
         printf("{\"tool\": \"tersa bench\", \"version\": \"%s\", \"file\": ", tersa_version());
         tcli_json_str(stdout, s->arg);
         printf(", \"kind\": \"%s\", \"bytes\": %zu, \"typesize\": %d, \"chunk_bytes\": %zu, "
-               "\"runs\": %d, \"memcpy_gbs\": %.4f, \"rows\": [", tcli_kind_name(s->kind),
-               b->nbytes, b->typesize, b->chunk, o->runs, mc);
+               "\"runs\": %d, \"memcpy_gbs\": %.4f, \"rows\": [",
+               tcli_kind_name(s->kind), b->nbytes, b->typesize, b->chunk, o->runs, mc);
     } else {
         printf("tersa bench %s (%s): %zu bytes, typesize %d, %zu KiB chunks, median of %d runs\n"
                "memcpy %.3f GB/s; x mc = ratio to memcpy of the same chunks\n\n"
-               "%-8s %-10s %2s %3s %9s %9s %5s %9s %5s  %s\n", s->arg, tcli_kind_name(s->kind),
-               b->nbytes, b->typesize, b->chunk / 1024, o->runs, mc, "codec", "filter", "cl",
-               "thr", "ratio", "comp GB/s", "x mc", "dec GB/s", "x mc", "check");
+               "%-8s %-10s %2s %3s %9s %9s %5s %9s %5s  %s\n",
+               s->arg, tcli_kind_name(s->kind), b->nbytes, b->typesize, b->chunk / 1024, o->runs,
+               mc, "codec", "filter", "cl", "thr", "ratio", "comp GB/s", "x mc", "dec GB/s", "x mc",
+               "check");
     }
 }
 
@@ -200,12 +213,14 @@ static int tcli_bench_matrix(const tbench_opts *o, const tcli_src *s, tcli_bdata
         for (int y = 0; y < o->nfilters; y++)
             for (int z = 0; z < o->nthreads; z++, cells++) {
                 tcli_bres r;
-                const char *cn = tersa_codec_name(o->codecs[x]), *fn = tersa_filter_name(o->filters[y]);
+                const char *cn = tersa_codec_name(o->codecs[x]),
+                           *fn = tersa_filter_name(o->filters[y]);
                 tcli_bench_cell(b, o, o->codecs[x], o->filters[y], o->threads[z], &r);
                 tcli_bench_row(o, cn ? cn : "?", fn ? fn : "?", o->threads[z], &r, mc, cells == 0);
                 failed += !r.ok;
             }
-    if (o->format == TBENCH_JSON) printf("\n], \"cells\": %d, \"failed\": %d}\n", cells, failed);
+    if (o->format == TBENCH_JSON)
+        printf("\n], \"cells\": %d, \"failed\": %d}\n", cells, failed);
     if (o->format == TBENCH_TABLE && failed)
         printf("\n%d of %d round trips FAILED\n", failed, cells);
     else if (o->format == TBENCH_TABLE)
@@ -224,8 +239,10 @@ static int tcli_bench_typesize(int *argc, char **argv, int64_t *ts)
             continue;
         }
         const char *v = a[10] ? a + 11 : i + 1 < *argc ? argv[++i] : NULL;
-        if (!v) return tcli_missing_value("--typesize");
-        if (tbench_param_arg("--typesize", TERSA_P_TYPESIZE, v, ts)) return TCLI_USAGE;
+        if (!v)
+            return tcli_missing_value("--typesize");
+        if (tbench_param_arg("--typesize", TERSA_P_TYPESIZE, v, ts))
+            return TCLI_USAGE;
     }
     *argc = w;
     return TCLI_OK;
@@ -240,14 +257,20 @@ int tcli_bench_file(int argc, char **argv)
     int n = argc - 2;
     char **rest = argv + 2;
     tbench_defaults(&o, "tersa bench");
-    if (tcli_bench_typesize(&n, rest, &ts) != TCLI_OK) return TCLI_USAGE;
+    if (tcli_bench_typesize(&n, rest, &ts) != TCLI_OK)
+        return TCLI_USAGE;
     int rc = tbench_parse(n, rest, &o);
-    if (rc != TBENCH_EXIT_OK) return rc < 0 ? TCLI_OK : rc;
-    if (tcli_src_open(&s, argv[1], 1) != TCLI_OK) return TCLI_FAIL;
-    b.typesize = ts ? (int)ts : s.kind != TCLI_K_RAW && s.itemsize <= TERSA_MAX_TYPESIZE
-                                   ? (int)s.itemsize : (int)tersa_param_get(TERSA_P_TYPESIZE)->def;
+    if (rc != TBENCH_EXIT_OK)
+        return rc < 0 ? TCLI_OK : rc;
+    if (tcli_src_open(&s, argv[1], 1) != TCLI_OK)
+        return TCLI_FAIL;
+    b.typesize = ts ? (int)ts
+                 : s.kind != TCLI_K_RAW && s.itemsize <= TERSA_MAX_TYPESIZE
+                     ? (int)s.itemsize
+                     : (int)tersa_param_get(TERSA_P_TYPESIZE)->def;
     rc = tcli_bench_load(&s, &o, &b);
-    if (rc == TCLI_OK) rc = tcli_bench_matrix(&o, &s, &b);
+    if (rc == TCLI_OK)
+        rc = tcli_bench_matrix(&o, &s, &b);
     tcli_src_close(&s);
     free(b.src);
     free(b.dst);

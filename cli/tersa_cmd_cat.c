@@ -37,8 +37,11 @@ typedef struct tcli_cat_args {
 /* Raw bytes or .npy through a sink. */
 static int tcli_cat_binary(tcli_src *s, const tcli_sel *sel, const tcli_cat_args *a)
 {
-    tcli_out_params p = {.ndim = sel->out_ndim, .shape = sel->out_shape,
-                         .itemsize = s->itemsize, .dtype = s->dtype, .force = a->force};
+    tcli_out_params p = {.ndim = sel->out_ndim,
+                         .shape = sel->out_shape,
+                         .itemsize = s->itemsize,
+                         .dtype = s->dtype,
+                         .force = a->force};
     tcli_sink k;
     const char *out = a->out ? a->out : "-";
     if (tcli_is_std(out) && isatty(STDOUT_FILENO) && !a->force) {
@@ -60,13 +63,17 @@ static int tcli_cat_text(tcli_src *s, const tcli_sel *sel, const tcli_cat_args *
 {
     FILE *f = stdout;
     if (a->out && !tcli_is_std(a->out)) {
-        if (tcli_check_output(a->out, a->force) != TCLI_OK) return TCLI_FAIL;
-        if (!(f = fopen(a->out, "w"))) return tcli_write_file(a->out, NULL, 0);
+        if (tcli_check_output(a->out, a->force) != TCLI_OK)
+            return TCLI_FAIL;
+        if (!(f = fopen(a->out, "w")))
+            return tcli_write_file(a->out, NULL, 0);
     }
     int rc = tcli_print_text(f, s, sel, a->dtype, a->full);
     int bad = f == stdout ? fflush(f) != 0 : fclose(f) != 0;
-    if (bad && rc == TCLI_OK) rc = tcli_write_file(a->out ? a->out : "-", NULL, 0);
-    if (rc != TCLI_OK && f != stdout) tcli_remove_output(a->out);
+    if (bad && rc == TCLI_OK)
+        rc = tcli_write_file(a->out ? a->out : "-", NULL, 0);
+    if (rc != TCLI_OK && f != stdout)
+        tcli_remove_output(a->out);
     return rc;
 }
 
@@ -75,13 +82,15 @@ static int tcli_cat_run(const char *path, tcli_cat_args *a)
     int64_t nthreads = 1;
     tcli_src s;
     tcli_sel sel;
-    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, a->threads, &nthreads)) return TCLI_USAGE;
+    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, a->threads, &nthreads))
+        return TCLI_USAGE;
     if (a->dtype && tcli_dtype_itemsize(a->dtype) < 1) {
         fprintf(stderr, "error: --dtype %s: not a NumPy type string such as <f8, |u1, <i4\n",
                 a->dtype);
         return TCLI_USAGE;
     }
-    if (tcli_src_open(&s, path, (int)nthreads) != TCLI_OK) return TCLI_FAIL;
+    if (tcli_src_open(&s, path, (int)nthreads) != TCLI_OK)
+        return TCLI_FAIL;
     int rc = tcli_sel_parse(&sel, &s, a->slice);
     if (rc == TCLI_OK && (a->raw || a->npy))
         rc = tcli_cat_binary(&s, &sel, a);
@@ -96,16 +105,21 @@ int tcli_cmd_cat(int argc, char **argv)
     tcli_cat_args a = {NULL, NULL, NULL, "1", 0, 0, 0, 0};
     const char *pos[1];
     const tcli_opt opts[] = {
-        {"--output", "-o", &a.out, NULL}, {"--slice", NULL, &a.slice, NULL},
+        {"--output", "-o", &a.out, NULL},  {"--slice", NULL, &a.slice, NULL},
         {"--dtype", NULL, &a.dtype, NULL}, {"--threads", NULL, &a.threads, NULL},
-        {"--raw", NULL, NULL, &a.raw},    {"--npy", NULL, NULL, &a.npy},
-        {"--full", NULL, NULL, &a.full},  {"--force", "-f", NULL, &a.force},
+        {"--raw", NULL, NULL, &a.raw},     {"--npy", NULL, NULL, &a.npy},
+        {"--full", NULL, NULL, &a.full},   {"--force", "-f", NULL, &a.force},
         {NULL, NULL, NULL, NULL}};
     int npos = 0, rc = tcli_parse(argc, argv, opts, NULL, NULL, pos, 1, &npos);
-    if (rc < 0) tcli_cat_usage(stdout);
-    if (rc != TCLI_OK) return rc < 0 ? TCLI_OK : rc;
-    if (npos != 1) return tcli_usage_error("cat", "no input (PATH[:DATASET])");
-    if (a.raw && a.npy) return tcli_usage_error("cat", "--raw and --npy exclude each other");
-    if (!a.raw && a.out && tcli_has_suffix(a.out, ".npy")) a.npy = 1;
+    if (rc < 0)
+        tcli_cat_usage(stdout);
+    if (rc != TCLI_OK)
+        return rc < 0 ? TCLI_OK : rc;
+    if (npos != 1)
+        return tcli_usage_error("cat", "no input (PATH[:DATASET])");
+    if (a.raw && a.npy)
+        return tcli_usage_error("cat", "--raw and --npy exclude each other");
+    if (!a.raw && a.out && tcli_has_suffix(a.out, ".npy"))
+        a.npy = 1;
     return tcli_cat_run(pos[0], &a);
 }

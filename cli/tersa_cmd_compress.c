@@ -31,25 +31,32 @@ static int tcli_progress_mode(const tcli_zargs *a)
 static char *tcli_out_name(const char *in, const tcli_zargs *a, int compress, int *usage)
 {
     static char dash[] = "-";
-    if (a->out) return (char *)a->out;
-    if (a->to_stdout || tcli_is_std(in)) return dash;
-    if (compress) return tcli_concat(in, a->chunk ? ".cdata" : ".b2frame");
+    if (a->out)
+        return (char *)a->out;
+    if (a->to_stdout || tcli_is_std(in))
+        return dash;
+    if (compress)
+        return tcli_concat(in, a->chunk ? ".cdata" : ".b2frame");
     static const char *const sufs[] = {".b2frame", ".cdata", ".b2"};
     for (size_t i = 0; i < sizeof sufs / sizeof sufs[0]; i++)
         if (tcli_has_suffix(in, sufs[i])) {
             char *o = tcli_concat(in, "");
-            if (o) o[strlen(in) - strlen(sufs[i])] = '\0';
+            if (o)
+                o[strlen(in) - strlen(sufs[i])] = '\0';
             return o;
         }
-    fprintf(stderr, "error: %s: cannot derive the output name (no .b2frame or .cdata suffix); "
-                    "use -o OUT or -c\n", in);
+    fprintf(stderr,
+            "error: %s: cannot derive the output name (no .b2frame or .cdata suffix); "
+            "use -o OUT or -c\n",
+            in);
     *usage = 1;
     return NULL;
 }
 
 static void tcli_free_name(char *name, const tcli_zargs *a)
 {
-    if (name && name != a->out && !tcli_is_std(name)) free(name);
+    if (name && name != a->out && !tcli_is_std(name))
+        free(name);
 }
 
 /* After one input: the -v line ("IN: FROM -> TO bytes (RATIOx) -> OUT") and --rm. */
@@ -85,7 +92,8 @@ static int tcli_compress_stream(FILE *f, const char *in, tcli_sink *k, tcli_prog
 {
     size_t cap = (size_t)1 << 20;
     uint8_t *buf = malloc(cap);
-    if (!buf) return tcli_tersa_error(in, TERSA_ERR_NOMEM);
+    if (!buf)
+        return tcli_tersa_error(in, TERSA_ERR_NOMEM);
     int rc = TCLI_OK;
     for (size_t n; rc == TCLI_OK && (n = fread(buf, 1, cap, f)) > 0;) {
         rc = tcli_sink_write(k, buf, n);
@@ -121,8 +129,10 @@ static int tcli_compress_one(const char *in, const char *out, const tcli_zargs *
         rc = rc == TCLI_OK ? tcli_sink_finish(&k) : (tcli_sink_abort(&k), rc);
     }
     int64_t nin = k.written, nout = tcli_out_bytes(out, 0);
-    if (f != stdin) fclose(f);
-    if (rc != TCLI_OK) return rc;
+    if (f != stdin)
+        fclose(f);
+    if (rc != TCLI_OK)
+        return rc;
     return tcli_finish_input(in, out, a, nin, nout, nout > 0 ? (double)nin / (double)nout : 0);
 }
 
@@ -150,31 +160,36 @@ static void tcli_compress_usage(FILE *f)
 }
 
 /* Options common to compress and decompress, plus the table's parameters for compress. */
-#define TCLI_ZOPTS(a)                                                                          \
-    {"--output", "-o", &(a)->out, NULL}, {"--stdout", "-c", NULL, &(a)->to_stdout},            \
-        {"--force", "-f", NULL, &(a)->force}, {"--keep", "-k", NULL, &(a)->keep},              \
-        {"--rm", NULL, NULL, &(a)->rm}, {"--verbose", "-v", NULL, &(a)->verbose},              \
-        {"--quiet", "-q", NULL, &(a)->quiet}, {"--progress", NULL, NULL, &(a)->progress},      \
-        {"--no-progress", NULL, NULL, &(a)->no_progress}
-
 static int tcli_zparse(int argc, char **argv, tcli_zargs *a, const char **pos, int *npos,
                        int compress)
 {
-    const tcli_opt copts[] = {TCLI_ZOPTS(a),
-                              {"--chunk", NULL, NULL, &a->chunk},
-                              {"--chunksize", NULL, &a->chunksize, NULL},
-                              {NULL, NULL, NULL, NULL}};
-    const tcli_opt dopts[] = {TCLI_ZOPTS(a), {"--threads", NULL, &a->threads, NULL},
-                              {NULL, NULL, NULL, NULL}};
-    if (compress) return tcli_parse(argc, argv, copts, tcli_cparam_option, a->cctx, pos, 256, npos);
-    return tcli_parse(argc, argv, dopts, NULL, NULL, pos, 256, npos);
+    const tcli_opt common[] = {{"--output", "-o", &a->out, NULL},
+                               {"--stdout", "-c", NULL, &a->to_stdout},
+                               {"--force", "-f", NULL, &a->force},
+                               {"--keep", "-k", NULL, &a->keep},
+                               {"--rm", NULL, NULL, &a->rm},
+                               {"--verbose", "-v", NULL, &a->verbose},
+                               {"--quiet", "-q", NULL, &a->quiet},
+                               {"--progress", NULL, NULL, &a->progress},
+                               {"--no-progress", NULL, NULL, &a->no_progress}};
+    const tcli_opt cextra[] = {{"--chunk", NULL, NULL, &a->chunk},
+                               {"--chunksize", NULL, &a->chunksize, NULL},
+                               {NULL, NULL, NULL, NULL}};
+    const tcli_opt dextra[] = {{"--threads", NULL, &a->threads, NULL}, {NULL, NULL, NULL, NULL}};
+    tcli_opt opts[sizeof common / sizeof common[0] + 3];
+    memcpy(opts, common, sizeof common);
+    memcpy(opts + sizeof common / sizeof common[0], compress ? cextra : dextra,
+           compress ? sizeof cextra : sizeof dextra);
+    return tcli_parse(argc, argv, opts, compress ? tcli_cparam_option : NULL, a->cctx, pos, 256,
+                      npos);
 }
 
 /* Checks after parsing; TCLI_OK or TCLI_USAGE. */
 static int tcli_zcheck(const char *cmd, tcli_zargs *a, int npos)
 {
     int64_t v = 1;
-    if (a->out && npos > 1) return tcli_usage_error(cmd, "-o OUT takes one input");
+    if (a->out && npos > 1)
+        return tcli_usage_error(cmd, "-o OUT takes one input");
     if (npos == 0 && isatty(STDIN_FILENO))
         return tcli_usage_error(cmd, "no input file, and stdin is a terminal");
     if (a->chunksize &&
@@ -192,14 +207,18 @@ static int tcli_zrun(const char *cmd, int argc, char **argv, tcli_zargs *a, int 
 {
     const char *pos[256], *stdin_only[1] = {"-"};
     int npos = 0, rc = tcli_zparse(argc, argv, a, pos, &npos, compress), status = TCLI_OK;
-    if (rc < 0) return -1;
-    if (rc == TCLI_OK) rc = tcli_zcheck(cmd, a, npos);
-    if (rc != TCLI_OK) return rc;
+    if (rc < 0)
+        return -1;
+    if (rc == TCLI_OK)
+        rc = tcli_zcheck(cmd, a, npos);
+    if (rc != TCLI_OK)
+        return rc;
     const char **ins = npos ? pos : stdin_only;
     for (int i = 0; i < (npos ? npos : 1); i++) {
         int usage = 0;
         char *out = tcli_out_name(ins[i], a, compress, &usage);
-        if (!out) return usage ? TCLI_USAGE : TCLI_FAIL;
+        if (!out)
+            return usage ? TCLI_USAGE : TCLI_FAIL;
         if (compress && tcli_is_std(out) && isatty(STDOUT_FILENO) && !a->force) {
             fprintf(stderr, "error: refusing to write compressed data to a terminal (use -o, "
                             "a pipe, or -f)\n");
@@ -208,7 +227,8 @@ static int tcli_zrun(const char *cmd, int argc, char **argv, tcli_zargs *a, int 
             rc = one(ins[i], out, a);
         }
         tcli_free_name(out, a);
-        if (rc != TCLI_OK) status = rc;
+        if (rc != TCLI_OK)
+            status = rc;
     }
     return status;
 }
@@ -217,9 +237,11 @@ int tcli_cmd_compress(int argc, char **argv)
 {
     tcli_zargs a = {0};
     a.cctx = tcli_cctx_new();
-    if (!a.cctx) return TCLI_FAIL;
+    if (!a.cctx)
+        return TCLI_FAIL;
     int rc = tcli_zrun("compress", argc, argv, &a, 1, tcli_compress_one);
-    if (rc < 0) tcli_compress_usage(stdout);
+    if (rc < 0)
+        tcli_compress_usage(stdout);
     tersa_cctx_free(a.cctx);
     return rc < 0 ? TCLI_OK : rc;
 }
@@ -231,9 +253,11 @@ static int tcli_decompress_chunk(tcli_src *s, tcli_sink *k)
     int64_t n = tcli_src_nitems(s) * s->itemsize;
     int64_t start = 0, one = 1;
     uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (!buf) return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
+    if (!buf)
+        return tcli_tersa_error(s->arg, TERSA_ERR_NOMEM);
     int rc = tcli_src_read(s, &start, &s->shape[0], &one, buf, (size_t)n);
-    if (rc == TCLI_OK) rc = tcli_sink_write(k, buf, (size_t)n);
+    if (rc == TCLI_OK)
+        rc = tcli_sink_write(k, buf, (size_t)n);
     free(buf);
     return rc;
 }
@@ -254,7 +278,8 @@ static int tcli_decompress_frame(tcli_src *s, tcli_sink *k, tcli_progress *pg)
             buf = malloc(cap);
             got = buf ? 0 : TERSA_ERR_NOMEM;
         }
-        if (got >= 0) got = tersa_schunk_decompress_chunk(s->sc, i, buf, cap);
+        if (got >= 0)
+            got = tersa_schunk_decompress_chunk(s->sc, i, buf, cap);
         if (got < 0) {
             char what[600];
             snprintf(what, sizeof what, "%s: chunk %lld", s->arg, (long long)i);
@@ -271,7 +296,8 @@ static int tcli_decompress_frame(tcli_src *s, tcli_sink *k, tcli_progress *pg)
 static int tcli_decompress_src(tcli_src *s, tcli_sink *k, const tcli_zargs *a)
 {
     tcli_progress pg;
-    if (s->kind == TCLI_K_CHUNK) return tcli_decompress_chunk(s, k);
+    if (s->kind == TCLI_K_CHUNK)
+        return tcli_decompress_chunk(s, k);
     tcli_progress_start(&pg, tcli_progress_mode(a), tersa_schunk_nbytes(s->sc), s->arg);
     int rc = tcli_decompress_frame(s, k, &pg);
     tcli_progress_end(&pg);
@@ -282,7 +308,8 @@ static int tcli_decompress_src(tcli_src *s, tcli_sink *k, const tcli_zargs *a)
 static int64_t tcli_src_cbytes(tcli_src *s)
 {
     tersa_schunk_info fi = {.struct_size = sizeof fi};
-    if (s->file_size >= 0) return s->file_size;
+    if (s->file_size >= 0)
+        return s->file_size;
     return s->sc && tersa_schunk_get_info(s->sc, &fi) == 0 ? fi.cbytes : 0;
 }
 
@@ -295,17 +322,20 @@ static int tcli_decompress_one(const char *in, const char *out, const tcli_zargs
         fprintf(stderr, "error: %s: input and output are the same file\n", in);
         return TCLI_FAIL;
     }
-    if (tcli_src_open(&s, in, a->nthreads) != TCLI_OK) return TCLI_FAIL;
+    if (tcli_src_open(&s, in, a->nthreads) != TCLI_OK)
+        return TCLI_FAIL;
     int rc = TCLI_FAIL, opened = 0;
     if (s.kind != TCLI_K_CHUNK && s.kind != TCLI_K_FRAME && s.kind != TCLI_K_B2ND)
         fprintf(stderr, "error: %s: not a Blosc2 chunk or frame (%s)\n", in,
                 tcli_kind_name(s.kind));
     else if ((rc = tcli_sink_open(&k, TCLI_OUT_RAW, out, &p)) == TCLI_OK)
         opened = 1, rc = tcli_decompress_src(&s, &k, a);
-    if (opened) rc = rc == TCLI_OK ? tcli_sink_finish(&k) : (tcli_sink_abort(&k), rc);
+    if (opened)
+        rc = rc == TCLI_OK ? tcli_sink_finish(&k) : (tcli_sink_abort(&k), rc);
     int64_t nin = tcli_src_cbytes(&s), nout = opened ? k.written : 0;
     tcli_src_close(&s);
-    if (rc != TCLI_OK) return rc;
+    if (rc != TCLI_OK)
+        return rc;
     return tcli_finish_input(in, out, a, nin, nout, nin > 0 ? (double)nout / (double)nin : 0);
 }
 
@@ -336,6 +366,7 @@ int tcli_cmd_decompress(int argc, char **argv)
 {
     tcli_zargs a = {0};
     int rc = tcli_zrun("decompress", argc, argv, &a, 0, tcli_decompress_one);
-    if (rc < 0) tcli_decompress_usage(stdout);
+    if (rc < 0)
+        tcli_decompress_usage(stdout);
     return rc < 0 ? TCLI_OK : rc;
 }

@@ -49,18 +49,24 @@ int tcli_cmd_demo(int argc, char **argv)
 {
     int quick = 0, csv = 0, json = 0, npos = 0;
     const char *threads = "2", *pos[1];
-    const tcli_opt opts[] = {{"--quick", NULL, NULL, &quick}, {"--threads", NULL, &threads, NULL},
-                             {"--csv", NULL, NULL, &csv},     {"--json", NULL, NULL, &json},
+    const tcli_opt opts[] = {{"--quick", NULL, NULL, &quick},
+                             {"--threads", NULL, &threads, NULL},
+                             {"--csv", NULL, NULL, &csv},
+                             {"--json", NULL, NULL, &json},
                              {NULL, NULL, NULL, NULL}};
     int rc = tcli_parse(argc, argv, opts, NULL, NULL, pos, 0, &npos);
     int64_t nthreads = 2;
-    if (rc < 0) tcli_demo_usage(stdout);
-    if (rc != TCLI_OK) return rc < 0 ? TCLI_OK : rc;
-    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, threads, &nthreads)) return TCLI_USAGE;
+    if (rc < 0)
+        tcli_demo_usage(stdout);
+    if (rc != TCLI_OK)
+        return rc < 0 ? TCLI_OK : rc;
+    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, threads, &nthreads))
+        return TCLI_USAGE;
     tbench_opts o;
     tcli_demo_opts(&o, quick, (int)nthreads);
     o.format = json ? TBENCH_JSON : csv ? TBENCH_CSV : TBENCH_TABLE;
-    if (o.format == TBENCH_TABLE) tcli_demo_intro(&o);
+    if (o.format == TBENCH_TABLE)
+        tcli_demo_intro(&o);
     return tbench_run(&o, stdout);
 }
 
@@ -82,7 +88,8 @@ int tcli_cmd_bench(int argc, char **argv)
             tcli_bench_usage(stdout);
             return TCLI_OK;
         }
-    if (argc > 1 && (argv[1][0] != '-' || !argv[1][1])) return tcli_bench_file(argc, argv);
+    if (argc > 1 && (argv[1][0] != '-' || !argv[1][1]))
+        return tcli_bench_file(argc, argv);
     tbench_defaults(&o, "tersa bench");
     rc = tbench_parse(argc - 1, argv + 1, &o);
     return rc != TBENCH_EXIT_OK ? rc : tbench_run(&o, stdout);

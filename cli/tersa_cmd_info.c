@@ -14,7 +14,8 @@ void tcli_rec_begin(tcli_rec *r, FILE *f, int json)
     r->f = f;
     r->json = json;
     r->n = 0;
-    if (json) fputc('{', f);
+    if (json)
+        fputc('{', f);
 }
 
 static void tcli_rec_key(tcli_rec *r, const char *key)
@@ -30,7 +31,8 @@ void tcli_rec_raw(tcli_rec *r, const char *key, const char *json, const char *te
 {
     tcli_rec_key(r, key);
     fputs(r->json ? json : text, r->f);
-    if (!r->json) fputc('\n', r->f);
+    if (!r->json)
+        fputc('\n', r->f);
 }
 
 void tcli_rec_str(tcli_rec *r, const char *key, const char *v)
@@ -65,15 +67,18 @@ void tcli_rec_ints(tcli_rec *r, const char *key, const int64_t *v, int n)
     }
     tcli_rec_key(r, key);
     fputc(r->json ? '[' : '(', r->f);
-    for (int i = 0; i < n; i++) fprintf(r->f, "%s%lld", i ? ", " : "", (long long)v[i]);
-    if (!r->json && n == 1) fputc(',', r->f);
+    for (int i = 0; i < n; i++)
+        fprintf(r->f, "%s%lld", i ? ", " : "", (long long)v[i]);
+    if (!r->json && n == 1)
+        fputc(',', r->f);
     fputs(r->json ? "]" : ")\n", r->f);
 }
 
 void tcli_rec_strs(tcli_rec *r, const char *key, const char *const *v, int n)
 {
     tcli_rec_key(r, key);
-    if (r->json) fputc('[', r->f);
+    if (r->json)
+        fputc('[', r->f);
     for (int i = 0; i < n; i++) {
         fputs(i ? ", " : "", r->f);
         if (r->json)
@@ -86,7 +91,8 @@ void tcli_rec_strs(tcli_rec *r, const char *key, const char *const *v, int n)
 
 void tcli_rec_end(tcli_rec *r)
 {
-    if (r->json) fprintf(r->f, "\n}");
+    if (r->json)
+        fprintf(r->f, "\n}");
 }
 
 /* ---- shared fields --------------------------------------------------------------------- */
@@ -100,14 +106,14 @@ static const char *tcli_special_name(int s)
 static const char *tcli_codec_label(int codec, char *buf, size_t cap)
 {
     const char *n = tersa_codec_name(codec);
-    if (n) return n;
+    if (n)
+        return n;
     snprintf(buf, cap, "codec-%d", codec);
     return buf;
 }
 
 /* codec, filters (the non-empty slots in pipeline order), filter ids and metas. */
-static void tcli_rec_pipeline(tcli_rec *r, int codec, const uint8_t *filters,
-                              const uint8_t *metas)
+static void tcli_rec_pipeline(tcli_rec *r, int codec, const uint8_t *filters, const uint8_t *metas)
 {
     char cbuf[16], fbuf[TERSA_MAX_FILTERS][16];
     const char *names[TERSA_MAX_FILTERS];
@@ -116,9 +122,11 @@ static void tcli_rec_pipeline(tcli_rec *r, int codec, const uint8_t *filters,
     for (int i = 0; i < TERSA_MAX_FILTERS; i++) {
         ids[i] = filters[i];
         mv[i] = metas[i];
-        if (filters[i] == TERSA_FILTER_NONE) continue;
+        if (filters[i] == TERSA_FILTER_NONE)
+            continue;
         const char *nm = tersa_filter_name(filters[i]);
-        if (!nm) snprintf(fbuf[n], sizeof fbuf[n], "filter-%d", filters[i]);
+        if (!nm)
+            snprintf(fbuf[n], sizeof fbuf[n], "filter-%d", filters[i]);
         names[n] = nm ? nm : fbuf[n];
         n++;
     }
@@ -174,7 +182,8 @@ static int tcli_info_chunk(tcli_src *s, tcli_rec *r)
 {
     tersa_chunk_info c = {.struct_size = sizeof c};
     int rc = tersa_chunk_inspect(s->mem, s->memlen, &c);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     int vrc = tersa_chunk_validate(s->mem, s->memlen);
     char detail[512];
     snprintf(detail, sizeof detail, "%s", vrc < 0 ? tersa_error_detail() : "");
@@ -219,14 +228,16 @@ static void tcli_rec_specials(tcli_rec *r, tersa_schunk *sc, int64_t n)
     int64_t c[5] = {0}, bad = 0;
     char json[160], text[160];
     tcli_count_specials(sc, n, c, &bad);
-    snprintf(json, sizeof json, "{\"zeros\": %lld, \"nan\": %lld, \"value\": %lld, "
-             "\"uninit\": %lld}", (long long)c[1], (long long)c[2], (long long)c[3],
-             (long long)c[4]);
+    snprintf(json, sizeof json,
+             "{\"zeros\": %lld, \"nan\": %lld, \"value\": %lld, "
+             "\"uninit\": %lld}",
+             (long long)c[1], (long long)c[2], (long long)c[3], (long long)c[4]);
     snprintf(text, sizeof text, "%lld (zeros %lld, nan %lld, value %lld, uninit %lld)",
              (long long)(c[1] + c[2] + c[3] + c[4]), (long long)c[1], (long long)c[2],
              (long long)c[3], (long long)c[4]);
     tcli_rec_raw(r, "special_chunks", json, text);
-    if (bad) tcli_rec_int(r, "unreadable_chunks", bad);
+    if (bad)
+        tcli_rec_int(r, "unreadable_chunks", bad);
 }
 
 /* A name fit for JSON and terminals: quotes, backslashes and control bytes become '?'. */
@@ -246,7 +257,8 @@ static void tcli_rec_metas(tcli_rec *r, tersa_schunk *sc, int vl)
     int n = vl ? tersa_schunk_vlmeta_count(sc) : tersa_schunk_meta_count(sc);
     size_t jl = 0, tl = 0, cap = 64 + (size_t)(n > 0 ? n : 0) * 96;
     char *json = malloc(cap), *text = malloc(cap);
-    if (!json || !text) goto out;
+    if (!json || !text)
+        goto out;
     jl += (size_t)snprintf(json, cap, "[");
     text[0] = '\0';
     for (int i = 0; i < n; i++) {
@@ -274,7 +286,8 @@ static void tcli_rec_array(tcli_rec *r, tcli_src *s)
     tersa_array_info ai = {.struct_size = sizeof ai};
     int64_t cs[TERSA_ND_MAX_DIM], bs[TERSA_ND_MAX_DIM];
     tersa_array_get_info(s->arr, &ai);
-    for (int i = 0; i < ai.ndim; i++) cs[i] = ai.chunkshape[i], bs[i] = ai.blockshape[i];
+    for (int i = 0; i < ai.ndim; i++)
+        cs[i] = ai.chunkshape[i], bs[i] = ai.blockshape[i];
     tcli_rec_int(r, "ndim", ai.ndim);
     tcli_rec_ints(r, "shape", ai.shape, ai.ndim);
     tcli_rec_str(r, "dtype", ai.dtype);
@@ -287,7 +300,8 @@ static void tcli_rec_array(tcli_rec *r, tcli_src *s)
 
 static const char *tcli_storage_name(const tcli_src *s, int storage)
 {
-    if (s->mem) return "memory";
+    if (s->mem)
+        return "memory";
     return storage == TERSA_STORAGE_SPARSE ? "sparse" : "file";
 }
 
@@ -295,7 +309,8 @@ static int tcli_info_frame(tcli_src *s, tcli_rec *r)
 {
     tersa_schunk_info fi = {.struct_size = sizeof fi};
     int rc = tersa_schunk_get_info(s->sc, &fi);
-    if (rc < 0) return tcli_tersa_error(s->arg, rc);
+    if (rc < 0)
+        return tcli_tersa_error(s->arg, rc);
     tcli_rec_begin(r, stdout, r->json);
     tcli_rec_str(r, "file", s->arg);
     tcli_rec_str(r, "kind", tcli_kind_name(s->kind));
@@ -369,7 +384,8 @@ static int tcli_info_one(const char *path, int json, int *printed)
 {
     tcli_src s;
     tcli_rec r = {stdout, json, 0};
-    if (tcli_src_open(&s, path, 1) != TCLI_OK) return TCLI_FAIL;
+    if (tcli_src_open(&s, path, 1) != TCLI_OK)
+        return TCLI_FAIL;
     int rc = TCLI_FAIL;
     if (s.kind == TCLI_K_RAW)
         fprintf(stderr, "error: %s: not a Blosc2 chunk, frame, b2nd array, .npy or HDF5 file\n",
@@ -377,12 +393,21 @@ static int tcli_info_one(const char *path, int json, int *printed)
     else if ((*printed)++)
         fputs(json ? ",\n" : "\n", stdout);
     switch (s.kind) {
-    case TCLI_K_CHUNK: rc = tcli_info_chunk(&s, &r); break;
+    case TCLI_K_CHUNK:
+        rc = tcli_info_chunk(&s, &r);
+        break;
     case TCLI_K_FRAME:
-    case TCLI_K_B2ND: rc = tcli_info_frame(&s, &r); break;
-    case TCLI_K_NPY: rc = tcli_info_npy(&s, &r); break;
-    case TCLI_K_HDF5: rc = tcli_h5_info(&s, json); break;
-    default: break;
+    case TCLI_K_B2ND:
+        rc = tcli_info_frame(&s, &r);
+        break;
+    case TCLI_K_NPY:
+        rc = tcli_info_npy(&s, &r);
+        break;
+    case TCLI_K_HDF5:
+        rc = tcli_h5_info(&s, json);
+        break;
+    default:
+        break;
     }
     tcli_src_close(&s);
     return rc;
@@ -394,15 +419,22 @@ int tcli_cmd_info(int argc, char **argv)
     const char *pos[64];
     const tcli_opt opts[] = {{"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
     int rc = tcli_parse(argc, argv, opts, NULL, NULL, pos, 64, &npos);
-    if (rc < 0) tcli_info_usage(stdout);
-    if (rc != TCLI_OK) return rc < 0 ? TCLI_OK : rc;
-    if (npos < 1) return tcli_usage_error("info", "no input file");
-    if (json && npos > 1) fputs("[", stdout);
+    if (rc < 0)
+        tcli_info_usage(stdout);
+    if (rc != TCLI_OK)
+        return rc < 0 ? TCLI_OK : rc;
+    if (npos < 1)
+        return tcli_usage_error("info", "no input file");
+    if (json && npos > 1)
+        fputs("[", stdout);
     for (int i = 0; i < npos; i++) {
         rc = tcli_info_one(pos[i], json, &printed);
-        if (rc != TCLI_OK) status = rc;
+        if (rc != TCLI_OK)
+            status = rc;
     }
-    if (json && npos == 1 && !printed) fputs("null", stdout);
-    if (json) fputs(npos > 1 ? "]\n" : "\n", stdout);
+    if (json && npos == 1 && !printed)
+        fputs("null", stdout);
+    if (json)
+        fputs(npos > 1 ? "]\n" : "\n", stdout);
     return status;
 }

@@ -26,10 +26,14 @@ static void tcli_verify_chunk_file(tcli_src *s, tcli_vstat *v)
     int64_t rc = tersa_chunk_inspect(s->mem, s->memlen, &ci);
     uint8_t *buf = NULL;
     tersa_dctx *d = tersa_dctx_create();
-    if (rc >= 0) rc = tersa_chunk_validate(s->mem, s->memlen);
-    if (rc >= 0) rc = (buf = malloc(ci.nbytes > 0 ? (size_t)ci.nbytes : 1)) && d ? 0 : TERSA_ERR_NOMEM;
-    if (rc >= 0) rc = tersa_dctx_set(d, TERSA_P_NTHREADS, s->nthreads);
-    if (rc >= 0) rc = tersa_decompress(d, s->mem, s->memlen, buf, (size_t)ci.nbytes);
+    if (rc >= 0)
+        rc = tersa_chunk_validate(s->mem, s->memlen);
+    if (rc >= 0)
+        rc = (buf = malloc(ci.nbytes > 0 ? (size_t)ci.nbytes : 1)) && d ? 0 : TERSA_ERR_NOMEM;
+    if (rc >= 0)
+        rc = tersa_dctx_set(d, TERSA_P_NTHREADS, s->nthreads);
+    if (rc >= 0)
+        rc = tersa_decompress(d, s->mem, s->memlen, buf, (size_t)ci.nbytes);
     v->chunks = 1;
     if (rc < 0)
         tcli_damage(v, s->arg, "chunk 0", rc);
@@ -46,10 +50,12 @@ static int64_t tcli_verify_one(tersa_schunk *sc, int64_t i, uint8_t **buf, size_
 {
     int32_t nb = 0;
     int64_t rc = tersa_schunk_chunk_sizes(sc, i, &nb, NULL);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     if ((size_t)nb > *cap) {
         uint8_t *b = realloc(*buf, (size_t)nb);
-        if (!b) return TERSA_ERR_NOMEM;
+        if (!b)
+            return TERSA_ERR_NOMEM;
         *buf = b;
         *cap = (size_t)nb;
     }
@@ -64,7 +70,8 @@ static void tcli_verify_vlmeta(tcli_src *s, tcli_vstat *v)
         const char *name = tersa_schunk_vlmeta_name(s->sc, i);
         int64_t len = name ? tersa_schunk_vlmeta_get(s->sc, name, NULL, 0) : TERSA_ERR_NOT_FOUND;
         uint8_t *b = len >= 0 ? malloc(len > 0 ? (size_t)len : 1) : NULL;
-        if (len >= 0) len = b ? tersa_schunk_vlmeta_get(s->sc, name, b, (size_t)len) : TERSA_ERR_NOMEM;
+        if (len >= 0)
+            len = b ? tersa_schunk_vlmeta_get(s->sc, name, b, (size_t)len) : TERSA_ERR_NOMEM;
         if (len < 0) {
             char what[80];
             snprintf(what, sizeof what, "vlmetalayer %d ('%.31s')", i, name ? name : "?");
@@ -87,8 +94,8 @@ static void tcli_verify_frame(tcli_src *s, tcli_vstat *v)
         if (rc < 0) {
             tcli_damage(v, s->arg, what, rc);
         } else if (rc != want) {
-            fprintf(stderr, "error: %s: %s: decoded %lld bytes, its header says %d\n", s->arg,
-                    what, (long long)rc, (int)want);
+            fprintf(stderr, "error: %s: %s: decoded %lld bytes, its header says %d\n", s->arg, what,
+                    (long long)rc, (int)want);
             v->damaged++;
         } else {
             v->nbytes += rc;
@@ -98,8 +105,10 @@ static void tcli_verify_frame(tcli_src *s, tcli_vstat *v)
     v->chunks = n;
     tcli_verify_vlmeta(s, v);
     if (s->b2nd_failed) {
-        fprintf(stderr, "error: %s: b2nd metalayer: does not describe the frame (see the "
-                        "warning above)\n", s->arg);
+        fprintf(stderr,
+                "error: %s: b2nd metalayer: does not describe the frame (see the "
+                "warning above)\n",
+                s->arg);
         v->damaged++;
     }
 }
@@ -108,14 +117,23 @@ static int tcli_verify_path(const char *path, int nthreads, int verbose)
 {
     tcli_src s;
     tcli_vstat v = {0, 0, 0};
-    if (tcli_src_open(&s, path, nthreads) != TCLI_OK) return TCLI_FAIL;
+    if (tcli_src_open(&s, path, nthreads) != TCLI_OK)
+        return TCLI_FAIL;
     int rc = TCLI_OK;
     switch (s.kind) {
-    case TCLI_K_CHUNK: tcli_verify_chunk_file(&s, &v); break;
+    case TCLI_K_CHUNK:
+        tcli_verify_chunk_file(&s, &v);
+        break;
     case TCLI_K_FRAME:
-    case TCLI_K_B2ND: tcli_verify_frame(&s, &v); break;
-    case TCLI_K_HDF5: rc = tcli_h5_verify(&s, verbose); break;
-    case TCLI_K_NPY: v.nbytes = tcli_src_nitems(&s) * s.itemsize; break; /* checked at open */
+    case TCLI_K_B2ND:
+        tcli_verify_frame(&s, &v);
+        break;
+    case TCLI_K_HDF5:
+        rc = tcli_h5_verify(&s, verbose);
+        break;
+    case TCLI_K_NPY:
+        v.nbytes = tcli_src_nitems(&s) * s.itemsize;
+        break; /* checked at open */
     default:
         fprintf(stderr, "error: %s: not a Blosc2 chunk, frame, b2nd array, .npy or HDF5 file\n",
                 path);
@@ -156,11 +174,16 @@ int tcli_cmd_verify(int argc, char **argv)
                              {"--threads", NULL, &threads, NULL},
                              {NULL, NULL, NULL, NULL}};
     int rc = tcli_parse(argc, argv, opts, NULL, NULL, pos, 256, &npos);
-    if (rc < 0) tcli_verify_usage(stdout);
-    if (rc != TCLI_OK) return rc < 0 ? TCLI_OK : rc;
-    if (npos < 1) return tcli_usage_error("verify", "no input file");
-    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, threads, &nthreads)) return TCLI_USAGE;
+    if (rc < 0)
+        tcli_verify_usage(stdout);
+    if (rc != TCLI_OK)
+        return rc < 0 ? TCLI_OK : rc;
+    if (npos < 1)
+        return tcli_usage_error("verify", "no input file");
+    if (tbench_param_arg("--threads", TERSA_P_NTHREADS, threads, &nthreads))
+        return TCLI_USAGE;
     for (int i = 0; i < npos; i++)
-        if (tcli_verify_path(pos[i], (int)nthreads, verbose) != TCLI_OK) status = TCLI_FAIL;
+        if (tcli_verify_path(pos[i], (int)nthreads, verbose) != TCLI_OK)
+            status = TCLI_FAIL;
     return status;
 }

@@ -24,25 +24,28 @@ static const tcli_cmd tcli_cmds[] = {
 
 static void tcli_usage(FILE *f)
 {
-    fprintf(f, "usage: tersa COMMAND [options] [arguments]\n\n"
-               "tersa %s: compressed storage for numerical arrays, compatible with Blosc2.\n\n"
-               "Commands:\n",
+    fprintf(f,
+            "usage: tersa COMMAND [options] [arguments]\n\n"
+            "tersa %s: compressed storage for numerical arrays, compatible with Blosc2.\n\n"
+            "Commands:\n",
             tersa_version());
     for (size_t i = 0; i < TCLI_NCMDS; i++)
         fprintf(f, "  %-11s %s\n", tcli_cmds[i].name, tcli_cmds[i].summary);
-    fprintf(f, "\nOptions:\n  -h, --help  this help (COMMAND --help: the command's help)\n"
-               "  --version   print the version\n\n"
-               "PATH[:DATASET] names a file, a sparse frame directory, \"-\" (stdin), or a dataset\n"
-               "of an HDF5 file (FILE.h5:/group/dataset%s).\n"
-               "Commands are quiet unless asked (-v); errors go to stderr, one line each.\n"
-               "Exit status: 0 success, 1 failure, 2 usage error.\n",
+    fprintf(f,
+            "\nOptions:\n  -h, --help  this help (COMMAND --help: the command's help)\n"
+            "  --version   print the version\n\n"
+            "PATH[:DATASET] names a file, a sparse frame directory, \"-\" (stdin), or a dataset\n"
+            "of an HDF5 file (FILE.h5:/group/dataset%s).\n"
+            "Commands are quiet unless asked (-v); errors go to stderr, one line each.\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n",
             tcli_h5_available() ? "" : "; not in this build");
 }
 
 static const tcli_cmd *tcli_find(const char *name)
 {
     for (size_t i = 0; i < TCLI_NCMDS; i++)
-        if (strcmp(tcli_cmds[i].name, name) == 0) return &tcli_cmds[i];
+        if (strcmp(tcli_cmds[i].name, name) == 0)
+            return &tcli_cmds[i];
     return NULL;
 }
 
@@ -77,10 +80,13 @@ int main(int argc, char **argv)
         printf("tersa %s\n", tersa_version());
         return TCLI_OK;
     }
-    if (strcmp(a, "help") == 0) return tcli_help(argc - 1, argv + 1);
+    if (strcmp(a, "help") == 0)
+        return tcli_help(argc - 1, argv + 1);
     const tcli_cmd *c = tcli_find(a);
-    if (c) return c->run(argc - 1, argv + 1);
-    if (a[0] == '-') return tbench_unknown_option(a);
+    if (c)
+        return c->run(argc - 1, argv + 1);
+    if (a[0] == '-')
+        return tbench_unknown_option(a);
     fprintf(stderr, "error: %s: unknown command (see tersa --help)\n", a);
     return TCLI_USAGE;
 }

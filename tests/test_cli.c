@@ -5,9 +5,9 @@
  * output naming and overwrite rules, the demo and the benchmarks in their quick forms.
  * Conversions are in test_cli_convert.c, verify in test_cli_verify.c, the man page in
  * test_cli_man.c. */
+#include "tersa/tersa.h"
 #include "th_cli.h"
 #include "th_manifest.h"
-#include "tersa/tersa.h"
 
 /* The command names listed by `tersa --help` (lines after "Commands:"). */
 static int list_commands(char names[][32], int max)
@@ -15,7 +15,8 @@ static int list_commands(char names[][32], int max)
     const char *args[] = {"--help", NULL};
     size_t len = 0;
     int n = 0;
-    if (th_cli_run(args) != 0) return 0;
+    if (th_cli_run(args) != 0)
+        return 0;
     char *b = (char *)th_read_file(th_cli_out, &len), *p = b ? strstr(b, "Commands:\n") : NULL;
     for (p = p ? strchr(p, '\n') + 1 : NULL; p && p[0] == ' ' && p[1] == ' ' && n < max;) {
         sscanf(p, " %31s", names[n++]);
@@ -44,11 +45,11 @@ static void check_help(void)
 }
 
 /* A usage error: exit 2, one line on stderr that names `what`. */
-#define EXPECT_USAGE(what, ...)                                                                \
-    do {                                                                                       \
-        EXPECT_RUN(2, __VA_ARGS__);                                                            \
-        CHECK(th_file_has(th_cli_err, what));                                                  \
-        CHECK_EQ(th_file_lines(th_cli_err), 1);                                                \
+#define EXPECT_USAGE(what, ...)                                                                    \
+    do {                                                                                           \
+        EXPECT_RUN(2, __VA_ARGS__);                                                                \
+        CHECK(th_file_has(th_cli_err, what));                                                      \
+        CHECK_EQ(th_file_lines(th_cli_err), 1);                                                    \
     } while (0)
 
 static void check_usage_errors(void)
@@ -103,18 +104,24 @@ static int decode_row(const th_manifest_row *r, const char *tmp, int h5)
     remove(tmp);
     if (!strcmp(r->kind, "chunk") || !strcmp(r->kind, "frame") || !strcmp(r->kind, "sframe")) {
         const char *args[] = {"decompress", in, "-o", tmp, NULL};
-        if (th_cli_run(args) != 0) return th_cli_explain(args), 0;
+        if (th_cli_run(args) != 0)
+            return th_cli_explain(args), 0;
     } else {
-        if (!strcmp(r->kind, "hdf5")) strncat(in, ":", sizeof in - strlen(in) - 1);
-        if (!strcmp(r->kind, "hdf5")) strncat(in, r->dataset, sizeof in - strlen(in) - 1);
+        if (!strcmp(r->kind, "hdf5"))
+            strncat(in, ":", sizeof in - strlen(in) - 1);
+        if (!strcmp(r->kind, "hdf5"))
+            strncat(in, r->dataset, sizeof in - strlen(in) - 1);
         const char *args[] = {"cat", in, "--raw", "-o", tmp, NULL};
         int st = th_cli_run(args);
-        if (!h5 && !strcmp(r->kind, "hdf5")) return st == 1 && th_file_has(th_cli_err, "HDF5");
-        if (st != 0) return th_cli_explain(args), 0;
+        if (!h5 && !strcmp(r->kind, "hdf5"))
+            return st == 1 && th_file_has(th_cli_err, "HDF5");
+        if (st != 0)
+            return th_cli_explain(args), 0;
         want = r->sha256_array_c_order;
     }
     th_file_sha256(tmp, hex);
-    if (strcmp(hex, want) != 0) TH_FAIL_AT("%s %s: digest differs", r->path, r->dataset);
+    if (strcmp(hex, want) != 0)
+        TH_FAIL_AT("%s %s: digest differs", r->path, r->dataset);
     return strcmp(hex, want) == 0;
 }
 
@@ -136,10 +143,12 @@ static void check_fixtures(const th_manifest *m, const char *tmp)
     int h5 = th_cli_run(probe) == 0, total = 0, ok = 0;
     for (size_t i = 0; i < m->nrows; i++) {
         const th_manifest_row *r = &m->rows[i];
-        if (!strncmp(r->kind, "raw-", 4)) continue;
+        if (!strncmp(r->kind, "raw-", 4))
+            continue;
         total++;
         ok += decode_row(r, tmp, h5);
-        if (!strcmp(r->kind, "b2nd")) check_b2nd_decompress(r, tmp);
+        if (!strcmp(r->kind, "b2nd"))
+            check_b2nd_decompress(r, tmp);
     }
     printf("cli fixtures: %d/%d decoded exactly (HDF5 %s)\n", ok, total,
            h5 ? "read" : "not in this build: refusal checked");
@@ -155,11 +164,12 @@ static void check_info(const char *tmp)
     CHECK(th_file_has(th_cli_out, "4000000"));
     CHECK(th_file_has(th_cli_out, "zstd"));
     EXPECT_RUN(0, "info", chunk, "--json");
-    static const char *keys[] = {"\"kind\": \"chunk\"", "\"shape\": null", "\"dtype\": null",
-                                 "\"codec\": \"zstd\"", "\"clevel\": null",
-                                 "\"filters\": [\"shuffle\"]", "\"nbytes\": 4000000",
-                                 "\"cbytes\": ", "\"valid\": true"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) CHECK(th_file_has(th_cli_out, keys[i]));
+    static const char *keys[] = {
+        "\"kind\": \"chunk\"", "\"shape\": null",  "\"dtype\": null",
+        "\"codec\": \"zstd\"", "\"clevel\": null", "\"filters\": [\"shuffle\"]",
+        "\"nbytes\": 4000000", "\"cbytes\": ",     "\"valid\": true"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CHECK(th_file_has(th_cli_out, keys[i]));
     /* A truncated chunk: the header parses, validation fails, exit 1. */
     size_t len = 0;
     unsigned char *b = th_read_file(chunk, &len);
@@ -177,18 +187,29 @@ static void check_info(const char *tmp)
 static void check_info_containers(void)
 {
     EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd");
-    static const char *nd[] = {"\"kind\": \"b2nd\"", "\"shape\": [100, 120]",
-                               "\"dtype\": \"<f4\"", "\"chunkshape\": [40, 50]",
-                               "\"blockshape\": [15, 20]", "\"codec\": \"blosclz\"",
-                               "\"clevel\": 9", "\"filters\": [\"bitshuffle\"]",
-                               "\"nbytes\": ", "\"cbytes\": ", "\"nchunks\": 9",
+    static const char *nd[] = {"\"kind\": \"b2nd\"",
+                               "\"shape\": [100, 120]",
+                               "\"dtype\": \"<f4\"",
+                               "\"chunkshape\": [40, 50]",
+                               "\"blockshape\": [15, 20]",
+                               "\"codec\": \"blosclz\"",
+                               "\"clevel\": 9",
+                               "\"filters\": [\"bitshuffle\"]",
+                               "\"nbytes\": ",
+                               "\"cbytes\": ",
+                               "\"nchunks\": 9",
                                "\"metalayers\": [{\"name\": \"b2nd\""};
-    for (size_t i = 0; i < sizeof nd / sizeof nd[0]; i++) CHECK(th_file_has(th_cli_out, nd[i]));
+    for (size_t i = 0; i < sizeof nd / sizeof nd[0]; i++)
+        CHECK(th_file_has(th_cli_out, nd[i]));
     EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/official-b2/schunk_f64_zstd.b2frame");
-    static const char *fr[] = {"\"kind\": \"frame\"", "\"shape\": null", "\"codec\": \"zstd\"",
-                               "\"nchunks\": 5", "\"special_chunks\": {\"zeros\": 1",
+    static const char *fr[] = {"\"kind\": \"frame\"",
+                               "\"shape\": null",
+                               "\"codec\": \"zstd\"",
+                               "\"nchunks\": 5",
+                               "\"special_chunks\": {\"zeros\": 1",
                                "\"vlmetalayers\": [{\"name\": \"info\""};
-    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) CHECK(th_file_has(th_cli_out, fr[i]));
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++)
+        CHECK(th_file_has(th_cli_out, fr[i]));
     /* Several paths: a JSON array. */
     EXPECT_RUN(0, "info", "--json", TERSA_FIXTURES "/blosc-frames/frame_simple-lz4.b2frame",
                TERSA_FIXTURES "/blosc-compat/blosc-lz4-3.0.0.cdata");
@@ -203,7 +224,8 @@ static void write_ramp(const char *path, size_t n)
 {
     int32_t *v = malloc(n * sizeof *v);
     uint64_t s = 42;
-    for (size_t i = 0; v && i < n; i++) v[i] = (int32_t)(i * 3 + th_rand(&s) % 4);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = (int32_t)(i * 3 + th_rand(&s) % 4);
     CHECK_EQ(th_write_bytes(path, v, v ? n * sizeof *v : 0), 0);
     free(v);
 }
@@ -225,8 +247,8 @@ static void check_roundtrip_files(const char *tmp)
     snprintf(frame, sizeof frame, "%s.src.b2frame", tmp);
     snprintf(chunk, sizeof chunk, "%s.cdata", tmp);
     write_ramp(src, 600001); /* 2.4 MB: several 256 KiB chunks, a short last one */
-    EXPECT_RUN(0, "compress", src, "--codec", "zstd", "--clevel", "3", "--typesize=4",
-               "--filter", "bitshuffle", "--threads", "2", "--chunksize", "256K");
+    EXPECT_RUN(0, "compress", src, "--codec", "zstd", "--clevel", "3", "--typesize=4", "--filter",
+               "bitshuffle", "--threads", "2", "--chunksize", "256K");
     CHECK_EQ(th_file_size(th_cli_err), 0); /* quiet */
     EXPECT_RUN(0, "info", frame, "--json");
     CHECK(th_file_has(th_cli_out, "\"filters\": [\"bitshuffle\"]"));
@@ -326,7 +348,8 @@ static void check_demo_and_bench(const char *tmp)
 
 int main(int argc, char **argv)
 {
-    if (th_cli_setup(argc, argv, "test_cli")) return 1;
+    if (th_cli_setup(argc, argv, "test_cli"))
+        return 1;
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%s.tmp", th_cli_tmp);
     th_manifest m;

@@ -20,7 +20,8 @@ static char *load_man(void)
             b[w++] = b[r];
         }
     }
-    if (b) b[w] = '\0';
+    if (b)
+        b[w] = '\0';
     return b;
 }
 
@@ -28,23 +29,30 @@ static char *load_man(void)
 static char *section(const char *man, const char *head)
 {
     const char *p = strstr(man, head), *e = NULL;
-    if (!p) return NULL;
+    if (!p)
+        return NULL;
     for (const char *q = strchr(p, '\n'); q && !e; q = strchr(q + 1, '\n'))
-        if (!strncmp(q + 1, ".SS", 3) || !strncmp(q + 1, ".SH", 3)) e = q;
+        if (!strncmp(q + 1, ".SS", 3) || !strncmp(q + 1, ".SH", 3))
+            e = q;
     size_t n = e ? (size_t)(e - p) : strlen(p);
     char *s = malloc(n + 1);
-    if (s) memcpy(s, p, n), s[n] = '\0';
+    if (s)
+        memcpy(s, p, n), s[n] = '\0';
     return s;
 }
 
-static int is_opt_char(char c) { return islower((unsigned char)c) || isdigit((unsigned char)c) || c == '-'; }
+static int is_opt_char(char c)
+{
+    return islower((unsigned char)c) || isdigit((unsigned char)c) || c == '-';
+}
 
 /* 1 when text holds token not followed by another option character. */
 static int has_word(const char *text, const char *token)
 {
     size_t n = strlen(token);
     for (const char *p = text ? strstr(text, token) : NULL; p; p = strstr(p + 1, token))
-        if (!is_opt_char(p[n]) && (p == text || !is_opt_char(p[-1]))) return 1;
+        if (!is_opt_char(p[n]) && (p == text || !is_opt_char(p[-1])))
+            return 1;
     return 0;
 }
 
@@ -55,15 +63,18 @@ static int help_options(const char *h, char opts[][40], int max)
     for (size_t i = 0; h[i] && n < max; i++) {
         int after = i == 0 || strchr(" ,[(|/\n", h[i - 1]) != NULL;
         size_t len = 0;
-        if (!after || h[i] != '-') continue;
+        if (!after || h[i] != '-')
+            continue;
         if (h[i + 1] == '-' && islower((unsigned char)h[i + 2]))
             for (len = 2; is_opt_char(h[i + len]) && len < 39; len++) {
             }
         else if (isalpha((unsigned char)h[i + 1]) && !isalnum((unsigned char)h[i + 2]) &&
                  h[i + 2] != '-')
             len = 2;
-        while (len > 2 && h[i + len - 1] == '-') len--;
-        if (len < 2) continue;
+        while (len > 2 && h[i + len - 1] == '-')
+            len--;
+        if (len < 2)
+            continue;
         memcpy(opts[n], h + i, len);
         opts[n++][len] = '\0';
     }
@@ -75,7 +86,8 @@ static int list_commands(char names[][32], int max)
     const char *args[] = {"--help", NULL};
     size_t len = 0;
     int n = 0;
-    if (th_cli_run(args) != 0) return 0;
+    if (th_cli_run(args) != 0)
+        return 0;
     char *b = (char *)th_read_file(th_cli_out, &len), *p = b ? strstr(b, "Commands:\n") : NULL;
     for (p = p ? strchr(p, '\n') + 1 : NULL; p && p[0] == ' ' && p[1] == ' ' && n < max;) {
         sscanf(p, " %31s", names[n++]);
@@ -92,11 +104,13 @@ static void check_command(const char *man, const char *params, const char *cmd)
     size_t len = 0;
     snprintf(head, sizeof head, ".SS \"tersa %s", cmd);
     char *sec = section(man, head);
-    if (!sec) TH_FAIL_AT("doc/tersa.1 has no section for '%s'", cmd);
+    if (!sec)
+        TH_FAIL_AT("doc/tersa.1 has no section for '%s'", cmd);
     const char *args[] = {cmd, "--help", NULL};
     CHECK_EQ(th_cli_run(args), 0);
     char *help = (char *)th_read_file(th_cli_out, &len);
-    if (help) help[len ? len - 1 : 0] = '\0';
+    if (help)
+        help[len ? len - 1 : 0] = '\0';
     int n = help ? help_options(help, opts, 128) : 0;
     CHECK(n > 1);
     for (int i = 0; i < n && sec; i++) {
@@ -112,15 +126,18 @@ static void check_command(const char *man, const char *params, const char *cmd)
 int main(int argc, char **argv)
 {
     char names[16][32];
-    if (th_cli_setup(argc, argv, "test_cli_man")) return 1;
+    if (th_cli_setup(argc, argv, "test_cli_man"))
+        return 1;
     char *man = load_man();
     CHECK(man != NULL);
-    if (!man) return th_report("cli_man");
+    if (!man)
+        return th_report("cli_man");
     char *params = section(man, ".SH COMPRESSION PARAMETERS");
     CHECK(params != NULL);
     int n = list_commands(names, 16);
     CHECK(n >= 8);
-    for (int i = 0; i < n; i++) check_command(man, params ? params : "", names[i]);
+    for (int i = 0; i < n; i++)
+        check_command(man, params ? params : "", names[i]);
     CHECK(has_word(man, "--version"));
     CHECK(has_word(man, "--help"));
     free(params);

@@ -3,8 +3,8 @@
  * status 1; intact frames, arrays and chunks pass silently; truncated frames fail; a sparse
  * frame directory (written here with the library) is read, described, verified, and its
  * damaged chunk file found. */
-#include "th_cli.h"
 #include "tersa/tersa.h"
+#include "th_cli.h"
 
 static char src[96], frame[96], bad[96], res[96], dir[96];
 
@@ -12,7 +12,8 @@ static void write_ramp(const char *path, size_t n)
 {
     int32_t *v = malloc(n * sizeof *v);
     uint64_t s = 7;
-    for (size_t i = 0; v && i < n; i++) v[i] = (int32_t)(i * 5 + th_rand(&s) % 16);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = (int32_t)(i * 5 + th_rand(&s) % 16);
     CHECK_EQ(th_write_bytes(path, v, v ? n * sizeof *v : 0), 0);
     free(v);
 }
@@ -26,7 +27,8 @@ static long chunk_offset(const unsigned char *f, size_t len, int64_t i)
     long off = -1;
     if (c && tersa_schunk_get_chunk(sc, i, c, (size_t)n) == n)
         for (size_t p = 0; p + (size_t)n <= len && off < 0; p++)
-            if (memcmp(f + p, c, (size_t)n) == 0) off = (long)p;
+            if (memcmp(f + p, c, (size_t)n) == 0)
+                off = (long)p;
     free(c);
     tersa_schunk_free(sc);
     return off;
@@ -37,22 +39,24 @@ static void flip_chunk(unsigned char *f, size_t len, int64_t i)
 {
     long off = chunk_offset(f, len, i);
     CHECK(off > 0);
-    for (long k = off + 32; off > 0 && k < off + 40; k++) f[k] ^= 0xFF;
+    for (long k = off + 32; off > 0 && k < off + 40; k++)
+        f[k] ^= 0xFF;
 }
 
 static void check_damaged_frame(void)
 {
     size_t len = 0;
     write_ramp(src, 200000); /* 800 KB in 64 KiB chunks: 13 chunks */
-    EXPECT_RUN(0, "compress", src, "-o", frame, "--codec", "lz4", "--typesize", "4",
-               "--chunksize", "64K");
+    EXPECT_RUN(0, "compress", src, "-o", frame, "--codec", "lz4", "--typesize", "4", "--chunksize",
+               "64K");
     EXPECT_RUN(0, "verify", frame);
     CHECK_EQ(th_file_size(th_cli_out) + th_file_size(th_cli_err), 0); /* silent */
     EXPECT_RUN(0, "verify", "-v", frame);
     CHECK(th_file_has(th_cli_out, "ok (frame, 13 chunks, 800000 bytes"));
     unsigned char *f = th_read_file(frame, &len);
     CHECK(f != NULL);
-    if (!f) return;
+    if (!f)
+        return;
     flip_chunk(f, len, 2);
     flip_chunk(f, len, 9);
     CHECK_EQ(th_write_bytes(bad, f, len), 0);
@@ -83,7 +87,8 @@ static void check_damaged_array(void)
     size_t len = 0;
     unsigned char *f = th_read_file(TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd", &len);
     CHECK(f != NULL);
-    if (!f) return;
+    if (!f)
+        return;
     EXPECT_RUN(0, "verify", "-v", TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd",
                TERSA_FIXTURES "/official-b2/schunk_f64_zstd.b2frame",
                TERSA_FIXTURES "/blosc-compat/blosc-1.3.0-blosclz.cdata");
@@ -105,11 +110,15 @@ static int make_sparse(const int32_t *v, size_t n)
 {
     tersa_cctx *c = tersa_cctx_create();
     tersa_cctx_set(c, TERSA_P_TYPESIZE, 4);
-    tersa_schunk_params p = {.struct_size = sizeof p, .storage = TERSA_STORAGE_SPARSE,
-                             .path = dir, .overwrite = 1, .cparams = c};
+    tersa_schunk_params p = {.struct_size = sizeof p,
+                             .storage = TERSA_STORAGE_SPARSE,
+                             .path = dir,
+                             .overwrite = 1,
+                             .cparams = c};
     tersa_schunk *sc = tersa_schunk_create(&p);
     int ok = sc != NULL;
-    for (size_t i = 0; ok && i < 3; i++) ok = tersa_schunk_append_buffer(sc, v + i * n / 3, n / 3 * 4) > 0;
+    for (size_t i = 0; ok && i < 3; i++)
+        ok = tersa_schunk_append_buffer(sc, v + i * n / 3, n / 3 * 4) > 0;
     tersa_schunk_free(sc);
     tersa_cctx_free(c);
     return ok ? 0 : -1;
@@ -132,7 +141,8 @@ static void check_sparse(void)
     enum { N = 30000 };
     int32_t *v = malloc(N * sizeof *v);
     char chunk1[160];
-    for (int i = 0; v && i < N; i++) v[i] = i * 3;
+    for (int i = 0; v && i < N; i++)
+        v[i] = i * 3;
     CHECK_EQ(v ? make_sparse(v, N) : -1, 0);
     EXPECT_RUN(0, "info", dir, "--json");
     CHECK(th_file_has(th_cli_out, "\"storage\": \"sparse\""));
@@ -147,7 +157,8 @@ static void check_sparse(void)
     snprintf(chunk1, sizeof chunk1, "%s/00000001.chunk", dir);
     b = th_read_file(chunk1, &len);
     CHECK(b && len > 40);
-    for (size_t k = 32; b && k < 40 && k < len; k++) b[k] ^= 0xFF;
+    for (size_t k = 32; b && k < 40 && k < len; k++)
+        b[k] ^= 0xFF;
     CHECK_EQ(b ? th_write_bytes(chunk1, b, len) : -1, 0);
     free(b);
     EXPECT_RUN(1, "verify", dir);
@@ -159,7 +170,8 @@ static void check_sparse(void)
 
 int main(int argc, char **argv)
 {
-    if (th_cli_setup(argc, argv, "test_cli_verify")) return 1;
+    if (th_cli_setup(argc, argv, "test_cli_verify"))
+        return 1;
     th_cli_name(src, sizeof src, "src");
     th_cli_name(frame, sizeof frame, "b2frame");
     th_cli_name(bad, sizeof bad, "bad");

@@ -1,11 +1,14 @@
 /* Allocation-failure injection for the frame layer: this program supplies its own tersa__malloc
  * & co., so allocation k fails, for k = 1, 2, ... until a scenario runs without reaching k.
  * Every failure must surface as an error (NULL or a negative code), never a crash or a leak
- * (run under ASan), and the files left behind must stay readable frames or be refused. */
+ * (run under ASan), and the file left behind must open with every chunk readable or be
+ * refused. Scenarios: reading, writing (create, append, vlmetalayers, insert, update,
+ * delete), splitting and merging (extract, concat, compact). */
 #include <stdbool.h>
 #include <unistd.h>
 
 #include "common/tersa_internal.h"
+#include "frame/tersa_frame_newapi.h"
 #include "harness.h"
 #include "tersa/tersa.h"
 #include "tersa/tersa_frame.h"
@@ -93,17 +96,52 @@ done:
     return ok;
 }
 
+/* Split, merge and compact: extract to a file frame, concatenate into it, compact it. */
+static bool scenario_split(void)
+{
+    bool ok = false;
+    tersa_schunk *s = tersa_schunk_open_buffer(fixture, fixture_len, 0), *d = NULL;
+    if (!s) return false;
+    tersa_schunk_params p = {.struct_size = sizeof p, .storage = TERSA_STORAGE_FILE, .path = file,
+                             .overwrite = 1};
+    d = tersa_schunk_extract(s, 0, tersa_schunk_nchunks(s) / 2, &p);
+    if (!d) goto done;
+    if (tersa_schunk_concat(d, s) < 0 || tersa_schunk_delete_chunk(d, 0) < 0) goto done;
+    if (tersa_schunk_compact(d) < 0) goto done;
+    ok = tersa_schunk_nchunks(d) == tersa_schunk_nchunks(s) + tersa_schunk_nchunks(s) / 2 - 1;
+done:
+    tersa_schunk_free(d);
+    tersa_schunk_free(s);
+    return ok;
+}
+
+/* After a failure, a frame file left behind opens with every chunk readable, or is refused. */
+static void check_left_behind(void)
+{
+    long saved = fail_at;
+    fail_at = 0;
+    tersa_schunk *s = tersa_schunk_open_file(file, 0, TERSA_OPEN_READONLY);
+    uint8_t *out = malloc(1 << 20);
+    for (int64_t i = 0; s && i < tersa_schunk_nchunks(s); i++)
+        CHECK(tersa_schunk_decompress_chunk(s, i, out, 1 << 20) > 0);
+    free(out);
+    tersa_schunk_free(s);
+    fail_at = saved;
+}
+
 static void run(const char *name, bool (*scenario)(void))
 {
     long k;
     for (k = 1; k < 100000; k++) {
         alloc_count = 0;
         fail_at = k;
+        unlink(file);
         bool ok = scenario();
         if (alloc_count < k) { /* nothing failed: the scenario must have succeeded */
             CHECK(ok);
             break;
         }
+        if (!ok) check_left_behind();
     }
     fail_at = 0;
     printf("%s: %ld allocation points\n", name, k - 1);
@@ -119,6 +157,7 @@ int main(void)
     snprintf(file, sizeof file, "test_frame_alloc_%d.b2frame", (int)getpid());
     run("read", scenario_read);
     run("write", scenario_write);
+    run("split", scenario_split);
     free(fixture);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, file);

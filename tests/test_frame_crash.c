@@ -12,6 +12,7 @@
  *    it after a random delay, reopens the frame and checks that it holds every acknowledged
  *    change, and the one under way either fully or not at all; 200 kills on a file frame,
  *    40 on a sparse frame, 10 with durable writes. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -30,28 +31,52 @@
 
 static char dir[128];
 
+/* Remove a file, or a folder of files (sparse frames have no subfolders). */
 static void rm_rf(const char *path)
 {
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", path);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char p[600];
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        rm_rf(p);
+    }
+    if (d) closedir(d);
+    if (d ? rmdir(path) != 0 : unlink(path) != 0 && errno != ENOENT)
+        fprintf(stderr, "cannot remove %s\n", path);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    size_t len = 0;
+    uint8_t *b = th_read_file(from, &len);
+    FILE *f = fopen(to, "wb");
+    if (!b || !f || fwrite(b, 1, len, f) != len) fprintf(stderr, "cannot copy %s\n", from);
+    if (f) fclose(f);
+    free(b);
+}
+
+/* Copy a file frame, or a sparse frame's folder. */
 static void copy_tree(const char *from, const char *to)
 {
-    char cmd[600];
-    size_t len = 0;
-    struct stat st;
-    if (stat(from, &st) == 0 && S_ISREG(st.st_mode)) { /* a file frame: no shell needed */
-        uint8_t *b = th_read_file(from, &len);
-        FILE *f = fopen(to, "wb");
-        if (!b || !f || fwrite(b, 1, len, f) != len) fprintf(stderr, "cannot copy %s\n", from);
-        if (f) fclose(f);
-        free(b);
+    rm_rf(to);
+    DIR *d = opendir(from);
+    if (!d) {
+        copy_file(from, to);
         return;
     }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
-    if (system(cmd) != 0) fprintf(stderr, "cannot copy %s\n", from);
+    struct dirent *e;
+    if (mkdir(to, 0777) != 0) fprintf(stderr, "cannot create %s\n", to);
+    while ((e = readdir(d)) != NULL) {
+        char a[600], b[600];
+        if (e->d_name[0] == '.') continue;
+        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
+        copy_file(a, b);
+    }
+    closedir(d);
 }
 
 /* ---- Content: everything a frame holds, from seeds --------------------------------------- */

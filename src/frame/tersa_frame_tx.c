@@ -237,16 +237,17 @@ static int relocate(tersa_schunk *s, int64_t q)
 }
 
 /* File positions [a, b) are about to be written: move the committed index if they overlap
- * it, leaving room for the rest of the change (the hint, or as much again as written). */
+ * it, beyond everything written and leaving room for the change (the hint: its expected
+ * size after the chunk area; when moved again, as much again as already written). */
 static int ensure_room(tersa_schunk *s, int64_t a, int64_t b)
 {
     if (s->fresh || temp_mode(s)) return 0;
     int64_t area = s->foffset + s->header_len + s->live_cb;
     int64_t lo = s->tx_relocated ? s->tx_q : area, hi = lo + (int64_t)s->live.len;
     if (b > lo && a < hi) {
-        int64_t grow = max64(s->tx_hint, b - area);
-        int64_t q = max64(max64(s->foffset + s->live_flen, s->tx_end), hi);
-        TERSA_TRY(relocate(s, max64(q, b + grow)));
+        int64_t floor = max64(max64(s->foffset + s->live_flen, s->tx_end), max64(hi, b));
+        int64_t want = s->tx_relocated ? b + (b - area) : area + s->tx_hint;
+        TERSA_TRY(relocate(s, max64(floor, want)));
     }
     s->tx_end = max64(s->tx_end, b);
     return 0;

@@ -274,8 +274,14 @@ int tersa__h5_workers(tersa_h5dset *d)
     d->nw = 0;
     d->w = tersa__calloc((size_t)want, sizeof *d->w);
     if (!d->w) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for %d workers", want);
-    for (; d->nw < want; d->nw++)
-        TERSA_TRY(tersa__h5worker_init(&d->w[d->nw]));
+    for (; d->nw < want; d->nw++) {
+        int rc = tersa__h5worker_init(&d->w[d->nw]);
+        if (rc < 0) {
+            tersa__h5worker_free(&d->w[d->nw]);
+            return rc;
+        }
+        d->w[d->nw].templates = true;
+    }
     return 0;
 }
 

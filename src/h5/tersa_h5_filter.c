@@ -79,16 +79,16 @@ static size_t give(void *out, size_t len, size_t ret, size_t *buf_size, void **b
 static size_t compress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size, void **buf)
 {
     tersa__h5worker w;
-    uint8_t *out = NULL;
-    size_t len = 0, ret = 0;
+    tersa__h5out out = {NULL, 0, 0};
+    size_t ret = 0;
     if (!tersa_codec_name(cd->codec)) {
         tersa__fail(TERSA_ERR_UNKNOWN_CODEC, "codec %d is not available", cd->codec);
         return 0;
     }
     if (tersa__h5worker_init(&w) >= 0 &&
-        tersa__h5frame_build(&w, cd, *buf, nbytes, NULL, &out, &len) >= 0)
-        ret = give(out, len, len, buf_size, buf);
-    tersa__free(out);
+        tersa__h5frame_build(&w, cd, *buf, nbytes, NULL, &out) >= 0)
+        ret = give(out.buf, out.len, out.len, buf_size, buf);
+    tersa__free(out.buf);
     tersa__h5worker_free(&w);
     return ret;
 }

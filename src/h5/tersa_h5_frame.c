@@ -32,6 +32,12 @@ int tersa__h5worker_init(tersa__h5worker *w)
     return 0;
 }
 
+static void tmpl_clear(tersa__h5tmpl *t)
+{
+    tersa__free(t->head);
+    memset(t, 0, sizeof *t);
+}
+
 void tersa__h5worker_free(tersa__h5worker *w)
 {
     if (!w) return;
@@ -44,7 +50,7 @@ void tersa__h5worker_free(tersa__h5worker *w)
     tersa__free(w->mask);
     tersa__free(w->ranges);
     tersa__free(w->stored);
-    tersa__free(w->one);
+    tmpl_clear(&w->tmpl);
     memset(w, 0, sizeof *w);
 }
 
@@ -77,8 +83,7 @@ int tersa__h5src_need(tersa__h5src *s, int64_t off, int64_t n)
 
 /* ---- Opening ---------------------------------------------------------------------------- */
 
-/* The fixed fields this layer needs before the frame parser sees the whole header. */
-static int frame_fixed(const uint8_t *h, size_t len, tersa__h5frame *f)
+int tersa__h5frame_fixed(const uint8_t *h, size_t len, tersa__h5frame_fixed_t *f)
 {
     if (len < 87 || h[0] != 0x9e || h[1] != 0xa8 || memcmp(h + 2, "b2frame", 8) != 0 ||
         h[0x0a] != 0xd2 || h[0x0f] != 0xcf || h[0x26] != 0xd3)
@@ -148,7 +153,11 @@ int tersa__h5frame_open(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f
         return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: %zu stored bytes, a frame needs 87 or "
                            "more", src->len);
     TERSA_TRY(tersa__h5src_need(src, 0, src->len < H5_PREFIX ? (int64_t)src->len : H5_PREFIX));
-    TERSA_TRY(frame_fixed(src->buf, src->len, f));
+    tersa__h5frame_fixed_t hf;
+    TERSA_TRY(tersa__h5frame_fixed(src->buf, src->len, &hf));
+    f->header_len = hf.header_len;
+    f->frame_len = hf.frame_len;
+    f->cbytes = hf.cbytes;
     if (f->header_len > H5_PREFIX)
         TERSA_TRY(tersa__h5src_need(src, H5_PREFIX, f->header_len - H5_PREFIX));
     int64_t tail = f->header_len + f->cbytes;
@@ -368,19 +377,20 @@ static int read_direct(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f,
     return 0;
 }
 
-/* Decode the masked blocks one at a time into the scratch and copy each out while it is still
- * in cache (a worker thread decoding whole chunks of its own). */
+/* Decode the masked blocks one at a time into the start of the scratch and copy each out while
+ * it is still in cache (a worker thread decoding whole chunks of its own). */
 static int blocks_one_by_one(tersa__h5worker *w, tersa__h5frame *f, const tersa__h5box *b,
                              const h5geom *g, int64_t nb)
 {
-    TERSA_TRY(tersa__h5_grow(&w->one, &w->onecap, (size_t)nb));
-    memset(w->one, 0, (size_t)nb);
+    int64_t ts = f->ci.typesize > 0 ? f->ci.typesize : 1, bsize = f->ci.blocksize;
+    if (bsize <= 0 || bsize % ts || f->ci.nbytes % ts)
+        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: blocksize %" PRId64 " or nbytes %" PRId32
+                           " is not a multiple of typesize %" PRId64, bsize, f->ci.nbytes, ts);
     for (int64_t k = 0; k < nb; k++) {
         if (!w->mask[k]) continue;
-        w->one[k] = 1;
-        int64_t n = tersa_decompress_blocks(w->dctx, f->chunk, (size_t)f->ci.cbytes, w->one,
-                                            (size_t)nb, w->scratch, w->scap);
-        w->one[k] = 0;
+        int64_t len = f->ci.nbytes - k * bsize < bsize ? f->ci.nbytes - k * bsize : bsize;
+        int64_t n = tersa_getitem(w->dctx, f->chunk, (size_t)f->ci.cbytes, k * bsize / ts,
+                                  len / ts, w->scratch, w->scap);
         if (n < 0) return (int)n;
         tersa__h5_block_copy_one(b, g->bs, w->scratch, k, true);
     }
@@ -450,10 +460,10 @@ static int setup_cctx(tersa__h5worker *w, const tersa__h5cd *cd, int64_t blocksi
     return tersa_cctx_set_pool(c, pool);
 }
 
-/* A memory frame with the given metalayer (or none), one chunk of src, serialised. */
+/* A memory frame with the given metalayer (or none), one chunk of src, serialised into the
+ * output buffer (grown as needed). */
 static int frame_from(tersa__h5worker *w, int32_t typesize, const tersa_metalayer *ml,
-                      const uint8_t *src, size_t n, tersa_pool *pool, uint8_t **out,
-                      size_t *outlen)
+                      const uint8_t *src, size_t n, tersa_pool *pool, tersa__h5out *o)
 {
     tersa_schunk_params sp;
     memset(&sp, 0, sizeof sp);
@@ -468,16 +478,88 @@ static int frame_from(tersa__h5worker *w, int32_t typesize, const tersa_metalaye
     int64_t rc = tersa_cctx_set_pool(tersa_schunk_cctx(sc), pool);
     if (rc >= 0) rc = tersa_schunk_append_buffer(sc, src, n);
     int64_t len = rc < 0 ? rc : tersa_schunk_frame_len(sc);
-    uint8_t *p = len > 0 ? tersa__malloc((size_t)len) : NULL;
-    if (len > 0 && !p) len = tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for a frame");
-    if (p) len = tersa_schunk_to_buffer(sc, p, (size_t)len);
+    if (len > 0) len = tersa__h5_grow(&o->buf, &o->cap, (size_t)len + 4) < 0 ? TERSA_ERR_NOMEM : len;
+    if (len > 0) len = tersa_schunk_to_buffer(sc, o->buf, (size_t)len);
     tersa_schunk_free(sc);
-    if (len < 0) {
-        tersa__free(p);
-        return (int)len;
+    if (len < 0) return (int)len;
+    o->len = (size_t)len;
+    return 0;
+}
+
+/* ---- Frame templates ------------------------------------------------------------------ */
+
+/* A one-chunk frame is header | chunk | offsets index | trailer, and for chunks of one size and
+ * one set of parameters only the header's frame_len and cbytes depend on the chunk (FORMATS.md
+ * 3.1-3.3): the index holds offset 0 and the trailer is fixed. The worker keeps the parts
+ * around the chunk of a frame built the usual way and then compresses each further chunk
+ * straight into its place in the output, saving the frame layer's two copies of every chunk.
+ * A template is only kept after rebuilding its own frame from it gave identical bytes. */
+static bool tmpl_matches(const tersa__h5tmpl *t, const tersa__h5cd *cd, size_t n)
+{
+    return t->head && t->n == n && t->ncd == cd->n && !memcmp(t->cd, cd->v, cd->n * sizeof *cd->v);
+}
+
+/* Compress src into a frame from the template. Returns 1 when the chunk came out special (not
+ * stored in a frame: build that one the usual way), else 0 or an error. */
+static int from_template(tersa__h5worker *w, const tersa__h5tmpl *t, const uint8_t *src,
+                         tersa_pool *pool, tersa__h5out *o)
+{
+    size_t room = tersa_compress_bound(t->n);
+    TERSA_TRY(tersa__h5_grow(&o->buf, &o->cap, t->head_len + room + t->tail_len + 4));
+    TERSA_TRY(tersa_cctx_set_pool(w->cctx, pool));
+    int64_t c = tersa_compress(w->cctx, src, t->n, o->buf + t->head_len, room);
+    if (c < 0) return (int)c;
+    tersa_chunk_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.struct_size = sizeof ci;
+    TERSA_TRY(tersa_chunk_inspect(o->buf + t->head_len, (size_t)c, &ci));
+    if (ci.special) return 1;
+    memcpy(o->buf, t->head, t->head_len);
+    memcpy(o->buf + t->head_len + c, t->head + t->head_len, t->tail_len);
+    o->len = t->head_len + (size_t)c + t->tail_len;
+    tersa__st64be(o->buf + 0x10, (uint64_t)o->len);
+    tersa__st64be(o->buf + 0x27, (uint64_t)c);
+    return 0;
+}
+
+/* Learn a template from frame o (just built from src the usual way), checked by rebuilding. */
+static void tmpl_learn(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src, size_t n,
+                       tersa_pool *pool, const tersa__h5out *o)
+{
+    tersa__h5tmpl *t = &w->tmpl;
+    tersa__h5frame_fixed_t hf;
+    tmpl_clear(t);
+    if (tersa__h5frame_fixed(o->buf, o->len, &hf) < 0 || hf.cbytes <= 0 || cd->n > TERSA_H5_MAX_CD)
+        return;
+    size_t tail = o->len - (size_t)(hf.header_len + hf.cbytes);
+    t->head = tersa__malloc((size_t)hf.header_len + tail);
+    if (!t->head) return;
+    memcpy(t->head, o->buf, (size_t)hf.header_len);
+    memcpy(t->head + hf.header_len, o->buf + hf.header_len + hf.cbytes, tail);
+    t->head_len = (size_t)hf.header_len;
+    t->tail_len = tail;
+    t->n = n;
+    t->ncd = cd->n;
+    memcpy(t->cd, cd->v, cd->n * sizeof *cd->v);
+    tersa__h5out check = {NULL, 0, 0};
+    int rc = from_template(w, t, src, pool, &check);
+    bool same = rc == 0 && check.len == o->len && !memcmp(check.buf, o->buf, o->len);
+    tersa__free(check.buf);
+    if (!same) tmpl_clear(t);
+}
+
+/* The frame of one chunk: from the worker's template when it fits, else built the usual way
+ * (and a template learnt from it). */
+static int emit_frame(tersa__h5worker *w, const tersa__h5cd *cd, int32_t typesize,
+                      const tersa_metalayer *ml, const uint8_t *src, size_t n, tersa_pool *pool,
+                      tersa__h5out *o)
+{
+    if (tmpl_matches(&w->tmpl, cd, n)) {
+        int rc = from_template(w, &w->tmpl, src, pool, o);
+        if (rc <= 0) return rc;
     }
-    *out = p;
-    *outlen = (size_t)len;
+    TERSA_TRY(frame_from(w, typesize, ml, src, n, pool, o));
+    if (w->templates && !tmpl_matches(&w->tmpl, cd, n)) tmpl_learn(w, cd, src, n, pool, o);
     return 0;
 }
 
@@ -502,7 +584,7 @@ static int64_t b2nd_meta(const tersa__h5cd *cd, const int64_t *bs, uint8_t *meta
 }
 
 static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
-                      tersa_pool *pool, uint8_t **out, size_t *outlen)
+                      tersa_pool *pool, tersa__h5out *o)
 {
     int64_t bs[H5R], bsize = cd->blocksize, ext = cd->typesize;
     if (bsize == 0) bsize = tersa__h5_auto_blocksize(cd->chunk_bytes, cd->typesize, cd->clevel,
@@ -534,18 +616,18 @@ static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *
     TERSA_TRY(mlen);
     TERSA_TRY(setup_cctx(w, cd, bbytes, pool));
     tersa_metalayer ml = {"b2nd", meta, (size_t)mlen};
-    return frame_from(w, cd->typesize, &ml, data, (size_t)ext, pool, out, outlen);
+    return emit_frame(w, cd, cd->typesize, &ml, data, (size_t)ext, pool, o);
 }
 
 int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
-                         size_t n, tersa_pool *pool, uint8_t **out, size_t *outlen)
+                         size_t n, tersa_pool *pool, tersa__h5out *o)
 {
     int64_t items = cd->typesize;
     for (int i = 0; i < cd->rank; i++) items *= cd->dims[i];
     if (n > TERSA_MAX_BUFFERSIZE)
         return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: chunk of %zu bytes exceeds the Blosc2 "
                            "limit", n);
-    if (cd->rank >= 2 && (int64_t)n == items) return build_b2nd(w, cd, src, pool, out, outlen);
+    if (cd->rank >= 2 && (int64_t)n == items) return build_b2nd(w, cd, src, pool, o);
     TERSA_TRY(setup_cctx(w, cd, cd->blocksize, pool));
-    return frame_from(w, cd->typesize, NULL, src, n, pool, out, outlen);
+    return emit_frame(w, cd, cd->typesize, NULL, src, n, pool, o);
 }

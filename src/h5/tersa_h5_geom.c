@@ -2,6 +2,11 @@
  * in b2nd block layout (FORMATS.md 4.2), and which blocks a selection needs. */
 #include "h5/tersa_h5_internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define H5_STREAM_RUN 256 /* shortest contiguous run written with non-temporal stores */
+#endif
+
 /* Merge neighbouring axes that are contiguous in both layouts and drop axes of length 1, so
  * the inner loop runs as long as possible. Returns the new rank (0: a single item). */
 static int collapse(int rank, const int64_t *n, const int64_t *s, const int64_t *d, int64_t *N,
@@ -24,11 +29,46 @@ static int collapse(int rank, const int64_t *n, const int64_t *s, const int64_t 
     return r;
 }
 
+#if defined(__SSE2__)
+/* memcpy with non-temporal stores for the aligned middle: the destination (a large read's
+ * buffer) is not read again soon, so it is written without first being fetched into the
+ * caches, which on memory-bound machines makes the final copy of a read about 1.5x faster. */
+static void stream_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    size_t head = (size_t)(-(uintptr_t)dst & 15);
+    if (n < H5_STREAM_RUN) {
+        memcpy(dst, src, n);
+        return;
+    }
+    memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    for (; n >= 64; n -= 64, dst += 64, src += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src);
+        __m128i b = _mm_loadu_si128((const __m128i *)(src + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(src + 32));
+        __m128i e = _mm_loadu_si128((const __m128i *)(src + 48));
+        _mm_stream_si128((__m128i *)dst, a);
+        _mm_stream_si128((__m128i *)(dst + 16), b);
+        _mm_stream_si128((__m128i *)(dst + 32), c);
+        _mm_stream_si128((__m128i *)(dst + 48), e);
+    }
+    memcpy(dst, src, n);
+}
+#endif
+
 /* The innermost run: n items from src (stride ss) to dst (stride ds). */
 static void copy_run(int64_t n, int64_t item, const uint8_t *src, int64_t ss, uint8_t *dst,
-                     int64_t ds)
+                     int64_t ds, bool nt)
 {
     if (ss == item && ds == item) {
+#if defined(__SSE2__)
+        if (nt) {
+            stream_copy(dst, src, (size_t)(n * item));
+            return;
+        }
+#endif
         memcpy(dst, src, (size_t)(n * item));
         return;
     }
@@ -50,8 +90,9 @@ static void copy_run(int64_t n, int64_t item, const uint8_t *src, int64_t ss, ui
     }
 }
 
-void tersa__h5_copy(int rank, const int64_t *n, int64_t item, const uint8_t *src,
-                    const int64_t *sstr, uint8_t *dst, const int64_t *dstr)
+/* The N-d copy; nt: contiguous runs with non-temporal stores (fenced at the end). */
+static void copy_nd(int rank, const int64_t *n, int64_t item, const uint8_t *src,
+                    const int64_t *sstr, uint8_t *dst, const int64_t *dstr, bool nt)
 {
     int64_t N[H5R], S[H5R], D[H5R], k[H5R];
     for (int i = 0; i < rank; i++)
@@ -63,7 +104,7 @@ void tersa__h5_copy(int rank, const int64_t *n, int64_t item, const uint8_t *src
     }
     memset(k, 0, sizeof(int64_t) * (size_t)r);
     for (;;) {
-        copy_run(N[r - 1], item, src, S[r - 1], dst, D[r - 1]);
+        copy_run(N[r - 1], item, src, S[r - 1], dst, D[r - 1], nt);
         int i = r - 2;
         for (; i >= 0; i--) { /* odometer over the outer axes */
             src += S[i];
@@ -73,8 +114,17 @@ void tersa__h5_copy(int rank, const int64_t *n, int64_t item, const uint8_t *src
             dst -= D[i] * N[i];
             k[i] = 0;
         }
-        if (i < 0) return;
+        if (i < 0) break;
     }
+#if defined(__SSE2__)
+    if (nt) _mm_sfence(); /* the streamed stores are visible before the caller goes on */
+#endif
+}
+
+void tersa__h5_copy(int rank, const int64_t *n, int64_t item, const uint8_t *src,
+                    const int64_t *sstr, uint8_t *dst, const int64_t *dstr)
+{
+    copy_nd(rank, n, item, src, sstr, dst, dstr, false);
 }
 
 void tersa__h5_cstrides(int rank, const int64_t *dims, int64_t item, int64_t *str)
@@ -101,7 +151,7 @@ void tersa__h5_corder_copy(const tersa__h5box *b, uint8_t *chunk, bool to_box)
         ss[i] = cs[i] * b->step[i];
     }
     if (to_box)
-        tersa__h5_copy(b->rank, b->n, b->item, chunk + off, ss, b->buf, b->bstr);
+        copy_nd(b->rank, b->n, b->item, chunk + off, ss, b->buf, b->bstr, b->stream);
     else
         tersa__h5_copy(b->rank, b->n, b->item, b->buf, b->bstr, chunk + off, ss);
 }
@@ -156,9 +206,10 @@ static int64_t block_linear(int rank, const bgrid *g, const int64_t *j)
     return lin;
 }
 
-/* Copy the part of the selection inside block j (false if it has none). */
+/* Copy the part of the selection inside block j, whose bytes are at blk (false if it has
+ * none). */
 static bool block_part(const tersa__h5box *b, const int64_t *bs, const bgrid *g, const int64_t *j,
-                       uint8_t *blocked, bool to_box)
+                       uint8_t *blk, bool to_box)
 {
     int64_t n[H5R], ss[H5R], boff = 0, uoff = 0;
     for (int i = 0; i < b->rank; i++) {
@@ -169,11 +220,10 @@ static bool block_part(const tersa__h5box *b, const int64_t *bs, const bgrid *g,
         uoff += kf * b->bstr[i];
         ss[i] = g->bstr[i] * b->step[i];
     }
-    uint8_t *blk = blocked + block_linear(b->rank, g, j) * g->bbytes + boff;
     if (to_box)
-        tersa__h5_copy(b->rank, n, b->item, blk, ss, b->buf + uoff, b->bstr);
+        copy_nd(b->rank, n, b->item, blk + boff, ss, b->buf + uoff, b->bstr, b->stream);
     else
-        tersa__h5_copy(b->rank, n, b->item, b->buf + uoff, b->bstr, blk, ss);
+        tersa__h5_copy(b->rank, n, b->item, b->buf + uoff, b->bstr, blk + boff, ss);
     return true;
 }
 
@@ -187,11 +237,12 @@ void tersa__h5_blocked_copy(const tersa__h5box *b, const int64_t *bs, uint8_t *b
     bgrid_init(b, bs, &g);
     memcpy(j, g.jlo, sizeof(int64_t) * (size_t)b->rank);
     do {
-        if (!mask || mask[block_linear(b->rank, &g, j)]) block_part(b, bs, &g, j, blocked, to_box);
+        int64_t lin = block_linear(b->rank, &g, j);
+        if (!mask || mask[lin]) block_part(b, bs, &g, j, blocked + lin * g.bbytes, to_box);
     } while (next_block(b->rank, &g, j));
 }
 
-void tersa__h5_block_copy_one(const tersa__h5box *b, const int64_t *bs, uint8_t *blocked,
+void tersa__h5_block_copy_one(const tersa__h5box *b, const int64_t *bs, uint8_t *block,
                               int64_t k, bool to_box)
 {
     bgrid g;
@@ -201,7 +252,7 @@ void tersa__h5_block_copy_one(const tersa__h5box *b, const int64_t *bs, uint8_t 
         j[i] = k % g.nb[i];
         k /= g.nb[i];
     }
-    block_part(b, bs, &g, j, blocked, to_box);
+    block_part(b, bs, &g, j, block, to_box);
 }
 
 int64_t tersa__h5_block_mask(const tersa__h5box *b, const int64_t *bs, uint8_t *mask)

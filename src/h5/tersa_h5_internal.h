@@ -17,6 +17,8 @@
 #define H5_ERRLEN 400        /* error detail captured from a worker thread */
 #define H5_LAZY_MIN 65536    /* stored chunks smaller than this are read whole */
 #define H5_PREFIX 512        /* first read of a lazily read frame */
+#define H5_STREAM_MIN (32 << 20) /* reads this large write the caller's buffer with
+                                    non-temporal stores */
 
 /* ---- tersa_h5_cd.c: cd_values, block shapes, Fletcher32 ------------------------------- */
 
@@ -57,6 +59,8 @@ typedef struct tersa__h5box {
     int64_t lo[H5R], n[H5R], step[H5R];
     uint8_t *buf;
     int64_t bstr[H5R];
+    bool stream;   /* the buffer is large and not re-read soon: copies into it use
+                      non-temporal stores */
 } tersa__h5box;
 
 /* Copy an n[] box of items between two strided layouts (strides in bytes). */
@@ -72,8 +76,9 @@ void tersa__h5_corder_copy(const tersa__h5box *b, uint8_t *chunk, bool to_box);
  * box's buffer, visiting only blocks whose mask byte is set (mask NULL: every block). */
 void tersa__h5_blocked_copy(const tersa__h5box *b, const int64_t *bs, uint8_t *blocked,
                             const uint8_t *mask, bool to_box);
-/* The same for block number k only (C order over the block grid). */
-void tersa__h5_block_copy_one(const tersa__h5box *b, const int64_t *bs, uint8_t *blocked,
+/* The same for block number k only (C order over the block grid), whose bytes are at block
+ * (bs[] items, in C order). */
+void tersa__h5_block_copy_one(const tersa__h5box *b, const int64_t *bs, uint8_t *block,
                               int64_t k, bool to_box);
 /* Mark the blocks of a b2nd layout that the box meets; returns how many. */
 int64_t tersa__h5_block_mask(const tersa__h5box *b, const int64_t *bs, uint8_t *mask);
@@ -86,6 +91,21 @@ bool tersa__h5_box_contiguous(const tersa__h5box *b, int64_t *off, int64_t *len)
 
 /* ---- tersa_h5_frame.c: frames in HDF5 chunks ------------------------------------------ */
 
+/* The parts of a one-chunk frame around the chunk, for chunks of n bytes compressed with cd
+ * (tersa_h5_frame.c). head holds head_len header bytes, then tail_len trailing bytes. */
+typedef struct tersa__h5tmpl {
+    uint8_t *head;
+    size_t head_len, tail_len, n;
+    unsigned cd[TERSA_H5_MAX_CD];
+    size_t ncd;
+} tersa__h5tmpl;
+
+/* A growing output buffer: len bytes used of cap. */
+typedef struct tersa__h5out {
+    uint8_t *buf;
+    size_t cap, len;
+} tersa__h5out;
+
 /* Per-worker state (one per pool worker). */
 typedef struct tersa__h5worker {
     tersa_dctx *dctx;
@@ -97,9 +117,10 @@ typedef struct tersa__h5worker {
     uint8_t *mask;        /* block mask */
     int64_t *ranges;      /* byte ranges to read (pairs) */
     uint8_t *stored;      /* a stored chunk read whole */
-    uint8_t *one;         /* a mask with one block set */
-    size_t scap, scap2, mergecap, mcap, rcap, storedcap, onecap;
+    size_t scap, scap2, mergecap, mcap, rcap, storedcap;
     bool block_threads;   /* decode a chunk's blocks on the pool (else one block at a time) */
+    tersa__h5tmpl tmpl;   /* frame template of the last chunks built */
+    bool templates;       /* learn templates (workers that build many frames) */
     uint8_t special[64];
     int64_t bytes_read;
     int64_t blocks_total;
@@ -134,6 +155,14 @@ typedef struct tersa__h5frame {
     tersa_nd_meta meta;
 } tersa__h5frame;
 
+/* The fixed frame header fields this layer checks before the frame parser sees the header. */
+typedef struct tersa__h5frame_fixed_t {
+    int64_t header_len, cbytes, frame_len;
+} tersa__h5frame_fixed_t;
+
+/* Check the magic, markers and sizes of the first 87 bytes of a frame of len bytes. */
+int tersa__h5frame_fixed(const uint8_t *h, size_t len, tersa__h5frame_fixed_t *f);
+
 /* Open the frame in src (validating header, trailer, offsets; locating chunk 0; parsing a
  * b2nd/caterva metalayer). */
 int tersa__h5frame_open(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f);
@@ -143,10 +172,10 @@ void tersa__h5frame_close(tersa__h5frame *f);
 int tersa__h5frame_read(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f,
                         const tersa__h5box *box);
 /* Compress one chunk (n bytes) as the filter would with cd: a b2nd frame when cd has a rank
- * and n = typesize * prod(dims), else a plain frame. *out is malloc'd (tersa__malloc). pool may
- * be NULL. */
+ * and n = typesize * prod(dims), else a plain frame, into o (o->buf grown with tersa__realloc,
+ * owned by the caller; o->len set; 4 spare bytes for a checksum). pool may be NULL. */
 int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
-                         size_t n, tersa_pool *pool, uint8_t **out, size_t *outlen);
+                         size_t n, tersa_pool *pool, tersa__h5out *o);
 
 /* ---- tersa_h5_dset.c: the dataset object ---------------------------------------------- */
 
@@ -223,6 +252,7 @@ typedef struct tersa__h5sel {
     tersa__h5seg *seg[H5R]; /* per axis, nseg[i] pieces */
     int64_t nseg[H5R];
     int64_t nchunks;        /* product of nseg */
+    bool stream;            /* boxes copy into the buffer with non-temporal stores */
 } tersa__h5sel;
 
 int tersa__h5sel_init(const tersa_h5dset *d, const int64_t *start, const int64_t *count,

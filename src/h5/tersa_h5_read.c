@@ -78,6 +78,7 @@ void tersa__h5sel_chunk(const tersa_h5dset *d, const tersa__h5sel *s, int64_t j,
     tersa__h5_cstrides(s->rank, s->count, d->item, ustr);
     box->rank = s->rank;
     box->item = d->item;
+    box->stream = s->stream;
     for (int i = s->rank - 1; i >= 0; i--) {
         const tersa__h5seg *g = &s->seg[i][j % s->nseg[i]];
         j /= s->nseg[i];
@@ -352,6 +353,7 @@ int64_t tersa_h5_read(tersa_h5dset *d, const int64_t *start, const int64_t *coun
                            "buffer has %zu", nbytes, dstcap);
     if (nbytes == 0) return 0;
     int rc = tersa__h5sel_init(d, start, count, step, &s);
+    s.stream = nbytes >= H5_STREAM_MIN;
     if (rc >= 0 && d->path == TERSA_H5_PATH_DIRECT) {
         if (d->writable) H5Dflush(d->dset); /* chunks HDF5 still caches reach the file */
         rc = tersa__h5_prepare_lookups(d);

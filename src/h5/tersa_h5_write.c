@@ -86,16 +86,20 @@ typedef struct wjob {
     tersa__h5ref ref;
     bool full;      /* the write covers every element of the chunk inside the extent */
     uint8_t *raw;   /* stored bytes of a partly covered chunk (no pread) */
-    uint8_t *frame;
-    size_t flen;
     int decoded;    /* what reading the old chunk did (0, 1, 2), -1 if not read */
     int rc;
+    tersa__h5out out; /* the frame (buffer kept from batch to batch) */
     char err[H5_ERRLEN];
 } wjob;
 
+/* One batch being compressed while worker 0 (the calling thread, the only one that calls
+ * HDF5) first stores the frames of the batch before it. */
 typedef struct wrun {
     tersa_h5dset *d;
     wjob *jobs;
+    wjob *prev;     /* the previous batch, not stored yet (nprev jobs) */
+    int nprev;
+    int store_rc;
 } wrun;
 
 /* The whole chunk as a box over a C-order buffer. */
@@ -156,26 +160,32 @@ static int merge_chunk(tersa_h5dset *d, tersa__h5worker *w, wjob *j, int64_t cb,
 
 static int add_fletcher(wjob *j)
 {
-    uint8_t *p = tersa__realloc(j->frame, j->flen + 4);
-    if (!p) return tersa__fail(TERSA_ERR_NOMEM, "no memory for the Fletcher32 checksum");
-    tersa__st32(p + j->flen, tersa__h5_fletcher32(p, j->flen));
-    j->frame = p;
-    j->flen += 4;
+    tersa__h5out *o = &j->out;
+    TERSA_TRY(tersa__h5_grow(&o->buf, &o->cap, o->len + 4));
+    tersa__st32(o->buf + o->len, tersa__h5_fletcher32(o->buf, o->len));
+    o->len += 4;
     return 0;
 }
+
+static int store_batch(tersa_h5dset *d, wjob *jobs, int n);
 
 static int write_task(void *arg, int t, int worker)
 {
     wrun *r = arg;
     tersa_h5dset *d = r->d;
     wjob *j = &r->jobs[t];
+    if (worker == 0 && r->nprev) { /* the calling thread: store the previous batch first */
+        r->store_rc = store_batch(d, r->prev, r->nprev);
+        r->nprev = 0;
+        if (r->store_rc < 0) return r->store_rc;
+    }
     tersa__h5worker *w = &d->w[worker];
     int64_t cb = tersa__h5_chunk_bytes(d);
     const uint8_t *data = NULL;
     j->rc = merge_chunk(d, w, j, cb, &data);
     if (j->rc >= 0)
         j->rc = tersa__h5frame_build(w, &d->cd, data, (size_t)cb,
-                                     d->par_chunks ? NULL : d->pool, &j->frame, &j->flen);
+                                     d->par_chunks ? NULL : d->pool, &j->out);
     if (j->rc >= 0 && d->fletcher) j->rc = add_fletcher(j);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tersa_error_detail());
     return 0;
@@ -196,7 +206,10 @@ static int prepare_wjobs(tersa_h5dset *d, const tersa__h5sel *s, int64_t first, 
 {
     for (int k = 0; k < n; k++) {
         wjob *j = &jobs[k];
+        tersa__h5out keep = j->out;
         memset(j, 0, offsetof(wjob, err) + 1);
+        j->out = keep;
+        j->out.len = 0;
         tersa__h5sel_chunk(d, s, first + k, (uint8_t *)src, j->c, &j->box);
         j->full = covers_chunk(d, j);
         if (j->full) continue;
@@ -211,46 +224,62 @@ static int store_wjob(tersa_h5dset *d, wjob *j)
 {
     hsize_t off[H5R];
     for (int i = 0; i < d->rank; i++) off[i] = (hsize_t)(j->c[i] * d->chunk[i]);
-    if (H5Dwrite_chunk(d->dset, H5P_DEFAULT, 0, off, j->flen, j->frame) < 0)
+    if (H5Dwrite_chunk(d->dset, H5P_DEFAULT, 0, off, j->out.len, j->out.buf) < 0)
         return tersa__h5_fail_chunk(d, j->c, TERSA_ERR_IO, "H5Dwrite_chunk failed");
     tersa__h5_forget(d, j->c);
     d->st.chunks_written++;
-    d->st.bytes_written += (int64_t)j->flen;
+    d->st.bytes_written += (int64_t)j->out.len;
     d->st.chunks_read += j->decoded == 0 || j->decoded == 1;
     d->st.chunks_raw += j->decoded == 1;
     d->st.chunks_fill += j->decoded == 2;
     return 0;
 }
 
-/* Store the batch's frames in order; the first failed chunk names the error. */
-static int finish_wjobs(tersa_h5dset *d, wjob *jobs, int n, int rc)
+/* Store a compressed batch's frames in order; the first failed chunk names the error. Frame
+ * buffers are kept for the next batch; stored bytes read for merging are released. */
+static int store_batch(tersa_h5dset *d, wjob *jobs, int n)
 {
+    int rc = 0;
     for (int k = 0; k < n; k++) {
         wjob *j = &jobs[k];
         if (rc >= 0 && j->rc < 0) rc = tersa__h5_fail_chunk(d, j->c, j->rc, j->err);
         if (rc >= 0) rc = store_wjob(d, j);
         tersa__free(j->raw);
-        tersa__free(j->frame);
-        j->raw = j->frame = NULL;
+        j->raw = NULL;
     }
     return rc;
 }
 
+static void free_wjobs(wjob *jobs, int n)
+{
+    for (int k = 0; k < n; k++) {
+        tersa__free(jobs[k].raw);
+        tersa__free(jobs[k].out.buf);
+    }
+    tersa__free(jobs);
+}
+
+/* Batches of chunks, two job sets in turn: while the workers compress batch k, the calling
+ * thread stores batch k - 1 (H5Dwrite_chunk) before it joins them. */
 static int write_chunks(tersa_h5dset *d, const tersa__h5sel *s, const uint8_t *src)
 {
     int batch = d->nw * H5_WBATCH_PER_WORKER;
-    wjob *jobs = tersa__calloc((size_t)batch, sizeof *jobs);
+    wjob *jobs = tersa__calloc(2 * (size_t)batch, sizeof *jobs);
     if (!jobs) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for write jobs");
-    wrun run = {d, jobs};
-    int rc = 0;
-    int64_t first = 0;
-    for (; first < s->nchunks && rc >= 0; first += batch) {
+    wrun run = {d, jobs, NULL, 0, 0};
+    int rc = 0, k = 0;
+    for (int64_t first = 0; first < s->nchunks && rc >= 0; first += batch, k ^= 1) {
         int n = s->nchunks - first < batch ? (int)(s->nchunks - first) : batch;
-        rc = prepare_wjobs(d, s, first, n, src, jobs);
+        run.jobs = jobs + k * batch;
+        rc = prepare_wjobs(d, s, first, n, src, run.jobs);
         if (rc >= 0) rc = tersa__h5_run(d, n, write_task, &run);
-        rc = finish_wjobs(d, jobs, n, rc);
+        if (rc >= 0 && run.nprev) rc = store_batch(d, run.prev, run.nprev); /* worker 0 idle */
+        if (rc >= 0) rc = run.store_rc;
+        run.prev = run.jobs;
+        run.nprev = n;
     }
-    tersa__free(jobs);
+    if (rc >= 0 && run.nprev) rc = store_batch(d, run.prev, run.nprev);
+    free_wjobs(jobs, 2 * batch);
     return rc < 0 ? rc : 0;
 }
 

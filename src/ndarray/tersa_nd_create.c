@@ -187,8 +187,7 @@ tersa_schunk *tersa__nd_new_schunk(const tersa_nd_params *p, const tersa__nd_geo
     return sc;
 }
 
-/* Plan, create the frame and wrap it as a (still empty) array. */
-static tersa_array *new_array(const tersa_nd_params *p)
+tersa_array *tersa__nd_create(const tersa_nd_params *p)
 {
     tersa__nd_geom g;
     uint8_t *meta = NULL;
@@ -252,7 +251,7 @@ static int append_special(tersa_array *a, int kind, const void *value)
 
 tersa_array *tersa_array_zeros(const tersa_nd_params *params)
 {
-    tersa_array *a = new_array(params);
+    tersa_array *a = tersa__nd_create(params);
     return a ? tersa__nd_finish(a, append_special(a, TERSA_SPECIAL_ZEROS, NULL)) : NULL;
 }
 
@@ -267,7 +266,7 @@ tersa_array *tersa_array_full(const tersa_nd_params *params, const void *value)
         tersa__fail(TERSA_ERR_PARAM, "array_full: NULL value");
         return NULL;
     }
-    tersa_array *a = new_array(params);
+    tersa_array *a = tersa__nd_create(params);
     return a ? tersa__nd_finish(a, append_special(a, TERSA_SPECIAL_VALUE, value)) : NULL;
 }
 
@@ -299,7 +298,7 @@ int tersa__nd_append_rows(tersa_array *a, int64_t r0, int64_t r1, const uint8_t 
 
 tersa_array *tersa_array_from_buffer(const tersa_nd_params *params, const void *src, size_t srclen)
 {
-    tersa_array *a = new_array(params);
+    tersa_array *a = tersa__nd_create(params);
     if (!a)
         return NULL;
     int64_t need = a->g.nitems * a->g.itemsize;

@@ -11,6 +11,9 @@
 #define ND_MAXD TERSA_ND_MAX_DIM
 /* Largest padded chunk, as C-Blosc2 allows (a chunk's nbytes). */
 #define ND_MAX_CHUNK_NBYTES ((int64_t)TERSA_MAX_BUFFERSIZE)
+/* Chunks of contiguous file frames from this compressed size on are read block by block
+ * (tersa_schunk_getitem's lazy reads start at 64 KiB too). */
+#define ND_LAZY_MIN (64 * 1024)
 
 /* Everything derived from (shape, chunkshape, blockshape, itemsize). Axes of length 0 whose
  * chunkshape/blockshape were stored as 0 use 1 here (the array has no chunks then). */
@@ -57,6 +60,12 @@ int tersa__nd_geom_init(tersa__nd_geom *g, int ndim, const int64_t *shape, const
                         const int32_t *bs, int64_t itemsize, bool strict);
 /* C-order strides (in items) of a box of the given extents. */
 void tersa__nd_strides(int ndim, const int64_t *extent, int64_t *strides);
+/* Coordinates of chunk number n in a chunk grid (C order), and back. */
+void tersa__nd_unravel(int ndim, const int64_t *grid, int64_t n, int64_t *cc);
+int64_t tersa__nd_ravel(int ndim, const int64_t *grid, const int64_t *cc);
+/* The box of chunk cc inside the array: [start, stop) per axis. */
+void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start,
+                         int64_t *stop);
 
 /* ---- tersa_nd_array.c --------------------------------------------------------------- */
 /* Allocate the scratch buffers for a's geometry. */
@@ -108,15 +117,25 @@ typedef struct tersa__nd_copy {
 void tersa__nd_copy_chunk(const tersa__nd_copy *c, const int64_t *cc, uint8_t *chunk);
 
 /* ---- tersa_nd_slice.c -------------------------------------------------------------- */
+/* True when chunk n is stored as a special zeros (or uninitialised) offset code: known
+ * without reading any chunk bytes. */
+bool tersa__nd_chunk_zeros(tersa_array *a, int64_t n);
 /* Write a constant item over a selection (resize zeroing); same rules as set_slice. */
 int64_t tersa__nd_fill_sel(tersa_array *a, const tersa__nd_sel *s, const uint8_t *item);
 /* Compress the chunk buffer a->scratch and store it as chunk n (update, or append when
  * n == nchunks). */
 int tersa__nd_store_chunk(tersa_array *a, int64_t n, const uint8_t *chunk);
 
+/* ---- tersa_nd_resize.c ------------------------------------------------------------ */
+/* Rewrite the shape entries of the metalayer from a->g.shape, in place (same length). */
+int tersa__nd_update_meta(tersa_array *a);
+
 /* ---- tersa_nd_create.c ------------------------------------------------------------- */
 /* Check params and compute the geometry and the b2nd metalayer bytes (*meta malloc'd). */
 int tersa__nd_plan(const tersa_nd_params *p, tersa__nd_geom *g, uint8_t **meta, size_t *mlen);
+/* Plan, create the frame and wrap it as a new array without chunks yet (fill it, then
+ * tersa__nd_finish). */
+tersa_array *tersa__nd_create(const tersa_nd_params *p);
 /* Create the empty schunk of a plan (no chunks yet). */
 tersa_schunk *tersa__nd_new_schunk(const tersa_nd_params *p, const tersa__nd_geom *g,
                                    const uint8_t *meta, size_t mlen);

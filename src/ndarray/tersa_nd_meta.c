@@ -14,6 +14,31 @@ void tersa__nd_strides(int ndim, const int64_t *extent, int64_t *strides)
     }
 }
 
+void tersa__nd_unravel(int ndim, const int64_t *grid, int64_t n, int64_t *cc)
+{
+    for (int i = ndim - 1; i >= 0; i--) {
+        cc[i] = n % grid[i];
+        n /= grid[i];
+    }
+}
+
+int64_t tersa__nd_ravel(int ndim, const int64_t *grid, const int64_t *cc)
+{
+    int64_t n = 0;
+    for (int i = 0; i < ndim; i++)
+        n = n * grid[i] + cc[i];
+    return n;
+}
+
+void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start,
+                         int64_t *stop)
+{
+    for (int i = 0; i < g->ndim; i++) {
+        start[i] = cc[i] * g->cs[i];
+        stop[i] = start[i] + g->cs[i] < g->shape[i] ? start[i] + g->cs[i] : g->shape[i];
+    }
+}
+
 /* Check one axis and store its chunk and block lengths (placeholders of 0 become 1). */
 static int geom_axis(tersa__nd_geom *g, int i, int64_t shape, int64_t cs, int64_t bs, bool strict)
 {

@@ -4,15 +4,6 @@
 #include "frame/tersa_frame_internal.h"
 #include "ndarray/tersa_nd_internal.h"
 
-/* Chunk coordinates of chunk number n in a grid. */
-static void unravel(int nd, const int64_t *grid, int64_t n, int64_t *cc)
-{
-    for (int i = nd - 1; i >= 0; i--) {
-        cc[i] = n % grid[i];
-        n /= grid[i];
-    }
-}
-
 static bool inside(int nd, const int64_t *grid, const int64_t *cc)
 {
     for (int i = 0; i < nd; i++)
@@ -26,7 +17,7 @@ static int drop_chunks(tersa_array *a, const tersa__nd_geom *old, const tersa__n
 {
     int64_t cc[ND_MAXD];
     for (int64_t n = old->nchunks - 1; n >= 0; n--) {
-        unravel(old->ndim, old->cgrid, n, cc);
+        tersa__nd_unravel(old->ndim, old->cgrid, n, cc);
         if (g->nchunks > 0 && inside(g->ndim, g->cgrid, cc))
             continue;
         TERSA_TRY(tersa_schunk_delete_chunk(a->sc, n));
@@ -42,7 +33,7 @@ static int add_chunks(tersa_array *a, const tersa__nd_geom *old, const tersa__nd
     int64_t len = tersa__nd_special_chunk(g, TERSA_SPECIAL_ZEROS, NULL, zero, sizeof zero);
     TERSA_TRY(len);
     for (int64_t n = 0; n < g->nchunks; n++) {
-        unravel(g->ndim, g->cgrid, n, cc);
+        tersa__nd_unravel(g->ndim, g->cgrid, n, cc);
         if (old->nchunks > 0 && inside(old->ndim, old->cgrid, cc))
             continue;
         TERSA_TRY(tersa_schunk_insert_chunk(a->sc, n, zero, (size_t)len));
@@ -76,8 +67,7 @@ static int zero_exposed(tersa_array *a, const tersa__nd_geom *old, int k)
     return rc < 0 ? (int)rc : 0;
 }
 
-/* Rewrite the shape entries of the metalayer in place (same length, dtype kept). */
-static int update_meta(tersa_array *a)
+int tersa__nd_update_meta(tersa_array *a)
 {
     const char *name = a->caterva ? "caterva" : "b2nd";
     const uint8_t *cur = NULL;
@@ -114,7 +104,7 @@ int tersa_array_resize(tersa_array *a, const int64_t *new_shape)
     for (int k = 0; rc >= 0 && k < g.ndim; k++)
         rc = zero_exposed(a, &old, k);
     if (rc >= 0)
-        rc = update_meta(a);
+        rc = tersa__nd_update_meta(a);
     int frc = tersa__schunk_flush(a->sc);
     TERSA_TRY(rc);
     return frc;

@@ -8,10 +8,7 @@
 
 static int64_t chunk_number(const tersa__nd_geom *g, const int64_t *cc)
 {
-    int64_t n = 0;
-    for (int i = 0; i < g->ndim; i++)
-        n = n * g->cgrid[i] + cc[i];
-    return n;
+    return tersa__nd_ravel(g->ndim, g->cgrid, cc);
 }
 
 static int grow_mask(tersa_array *a, size_t n)
@@ -78,6 +75,21 @@ static int special_pattern(tersa_array *a, const uint8_t *p, int32_t cb,
     return 1;
 }
 
+bool tersa__nd_chunk_zeros(tersa_array *a, int64_t n)
+{
+    const uint8_t *p = NULL;
+    int32_t cb = 0;
+    tersa_chunk_info info;
+    if (n < 0 || n >= a->sc->nchunks || a->sc->offsets[n] >= 0)
+        return false;
+    info.struct_size = sizeof info;
+    if (tersa__schunk_chunk_ref(a->sc, n, &p, &cb) < 0 ||
+        tersa_chunk_inspect(p, (size_t)cb, &info) < 0)
+        return false;
+    return (info.special == TERSA_SPECIAL_ZEROS || info.special == TERSA_SPECIAL_UNINIT) &&
+           info.nbytes == a->g.chunk_nbytes;
+}
+
 /* ---- Reading ------------------------------------------------------------------------ */
 
 /* The mask over the chunk's own blocks (whatever its blocksize) covering the logical blocks
@@ -99,7 +111,8 @@ static uint8_t *actual_mask(tersa_array *a, const tersa_chunk_info *info)
     return am;
 }
 
-/* A chunk being read: where its bytes are and where the slice goes. */
+/* A chunk being read: where its bytes are and where the slice goes. p is NULL for a chunk of
+ * a contiguous file frame read lazily: only the blocks needed come from disk. */
 typedef struct rd {
     tersa_array *a;
     const tersa__nd_sel *s;
@@ -111,25 +124,63 @@ typedef struct rd {
     uint8_t *dst;
 } rd;
 
+/* Decode items [i0, i0 + ni) of the chunk (units of its header typesize) into out. */
+static int chunk_items(const rd *r, int64_t i0, int64_t ni, uint8_t *out, size_t cap)
+{
+    tersa_array *a = r->a;
+    int64_t rc = r->p ? tersa_getitem(tersa_schunk_dctx(a->sc), r->p, (size_t)r->cb, i0, ni, out,
+                                      cap)
+                      : tersa_schunk_getitem(a->sc, r->n, i0, ni, out, cap);
+    if (rc < 0)
+        return tersa__fail_prefix((int)rc, "b2nd chunk %" PRId64, r->n);
+    return 0;
+}
+
+/* End of the run of blocks marked `kind` starting at b (for DIRECT: also consecutive in the
+ * slice buffer, whose item offset at b is off). */
+static int64_t run_end(const rd *r, int64_t b, uint8_t kind, int64_t off)
+{
+    const tersa_array *a = r->a;
+    int64_t e = b + 1;
+    while (e < a->g.nblocks && a->mask[e] == kind &&
+           (kind != ND_BLOCK_DIRECT ||
+            tersa__nd_block_dst(&a->g, r->s, r->cc, e) == off + (e - b) * a->g.block_items))
+        e++;
+    return e;
+}
+
 /* Decode runs of consecutive ND_BLOCK_DIRECT blocks straight into the slice buffer. */
 static int read_direct(const rd *r)
 {
     tersa_array *a = r->a;
     int64_t bb = a->g.block_nbytes, ts = r->info.typesize, isz = a->g.itemsize;
-    tersa_dctx *d = tersa_schunk_dctx(a->sc);
     for (int64_t b = 0; b < a->g.nblocks;) {
         if (a->mask[b] != ND_BLOCK_DIRECT) {
             b++;
             continue;
         }
-        int64_t off = tersa__nd_block_dst(&a->g, r->s, r->cc, b), e = b + 1;
-        while (e < a->g.nblocks && a->mask[e] == ND_BLOCK_DIRECT &&
-               tersa__nd_block_dst(&a->g, r->s, r->cc, e) == off + (e - b) * a->g.block_items)
-            e++;
-        int64_t rc = tersa_getitem(d, r->p, (size_t)r->cb, b * bb / ts, (e - b) * bb / ts,
-                                   r->dst + off * isz, (size_t)((e - b) * bb));
-        if (rc < 0)
-            return tersa__fail_prefix((int)rc, "b2nd chunk %" PRId64, r->n);
+        int64_t off = tersa__nd_block_dst(&a->g, r->s, r->cc, b);
+        int64_t e = run_end(r, b, ND_BLOCK_DIRECT, off);
+        TERSA_TRY(chunk_items(r, b * bb / ts, (e - b) * bb / ts, r->dst + off * isz,
+                              (size_t)((e - b) * bb)));
+        b = e;
+    }
+    return 0;
+}
+
+/* Lazy chunks: decode the runs of ND_BLOCK_COPY blocks into their place in a->scratch. */
+static int read_copy_runs(const rd *r)
+{
+    tersa_array *a = r->a;
+    int64_t bb = a->g.block_nbytes, ts = r->info.typesize;
+    for (int64_t b = 0; b < a->g.nblocks;) {
+        if (a->mask[b] != ND_BLOCK_COPY) {
+            b++;
+            continue;
+        }
+        int64_t e = run_end(r, b, ND_BLOCK_COPY, 0);
+        TERSA_TRY(chunk_items(r, b * bb / ts, (e - b) * bb / ts, a->scratch + b * bb,
+                              (size_t)((e - b) * bb)));
         b = e;
     }
     return 0;
@@ -142,7 +193,10 @@ static int read_copied(const rd *r)
     tersa_dctx *d = tersa_schunk_dctx(a->sc);
     size_t cap = (size_t)a->g.chunk_nbytes;
     int64_t rc;
-    if (r->info.vlblocks || r->info.blocksize < 1) {
+    if (!r->p) {
+        TERSA_TRY(read_copy_runs(r));
+        rc = 0;
+    } else if (r->info.vlblocks || r->info.blocksize < 1) {
         rc = tersa_decompress(d, r->p, (size_t)r->cb, a->scratch, cap);
     } else {
         uint8_t *m = actual_mask(a, &r->info);
@@ -157,7 +211,8 @@ static int read_copied(const rd *r)
 }
 
 /* Decode what the selection needs of chunk r->n: whole blocks whose items are consecutive in
- * the slice directly into it, the others through the scratch chunk. */
+ * the slice directly into it, the others through the scratch chunk. A lazy chunk whose every
+ * block is needed is read whole after all (returns 1 then, before decoding anything). */
 static int read_blocks(rd *r)
 {
     tersa_array *a = r->a;
@@ -167,7 +222,9 @@ static int read_blocks(rd *r)
     bool direct = !r->info.vlblocks && ts > 0 && bb % ts == 0;
     before.struct_size = after.struct_size = sizeof before;
     TERSA_TRY(grow_mask(a, (size_t)a->g.nblocks + (size_t)r->info.nblocks));
-    tersa__nd_block_mask(&a->g, r->s, r->cc, a->mask, direct);
+    int64_t marked = tersa__nd_block_mask(&a->g, r->s, r->cc, a->mask, direct);
+    if (!r->p && (marked == a->g.nblocks || !direct))
+        return 1;
     bool copy = r->info.vlblocks || r->info.blocksize < 1;
     for (int64_t b = 0; !copy && b < a->g.nblocks; b++)
         copy = a->mask[b] == ND_BLOCK_COPY;
@@ -181,11 +238,37 @@ static int read_blocks(rd *r)
     return rc;
 }
 
+/* Contiguous file frames: read only chunk n's 32-byte header. True when the chunk can be read
+ * lazily (a stored, regular chunk of at least ND_LAZY_MIN compressed bytes); false sends the
+ * chunk down the whole-chunk path, which also reports any error. */
+static bool lazy_header(tersa_array *a, int64_t n, tersa_chunk_info *info)
+{
+    const tersa_schunk *s = a->sc;
+    uint8_t head[TF_CHUNK_HDR];
+    if (s->storage != TERSA_STORAGE_FILE || n < 0 || n >= s->nchunks || s->offsets[n] < 0 ||
+        s->offsets[n] > s->cbytes - TF_CHUNK_HDR)
+        return false;
+    if (tersa__io_pread(s->fd, s->foffset + s->header_len + s->offsets[n], head, sizeof head,
+                        "frame chunk header") < 0)
+        return false;
+    info->struct_size = sizeof *info;
+    if (tersa_chunk_inspect(head, sizeof head, info) < 0)
+        return false;
+    return !info->special && !info->vlblocks && info->blocksize > 0 &&
+           info->cbytes >= ND_LAZY_MIN && info->cbytes <= s->cbytes - s->offsets[n] &&
+           info->nbytes == a->g.chunk_nbytes;
+}
+
 static int read_chunk(tersa_array *a, const tersa__nd_sel *s, const int64_t *cc, uint8_t *dst)
 {
     rd r = {a, s, cc, chunk_number(&a->g, cc), NULL, 0, {0}, dst};
-    TERSA_TRY(chunk_load(a, r.n, &r.p, &r.cb, &r.info));
     TERSA_TRY(tersa__nd_alloc_scratch(a));
+    if (lazy_header(a, r.n, &r.info)) {
+        int rc = read_blocks(&r);
+        if (rc <= 0)
+            return rc;
+    }
+    TERSA_TRY(chunk_load(a, r.n, &r.p, &r.cb, &r.info));
     if (r.info.special && special_pattern(a, r.p, r.cb, &r.info)) {
         tersa__nd_copy c = {&a->g, s, ND_CHUNK_TO_USER, dst, a->pattern, NULL, NULL};
         tersa__nd_copy_chunk(&c, cc, a->scratch);
