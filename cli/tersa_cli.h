@@ -247,7 +247,7 @@ typedef struct tcli_sink {
     int64_t h5file; /* HDF5: the file's hid_t; h5dset: the layer's handle */
     void *h5dset;
     char *h5name; /* HDF5: the dataset path (malloc'd) */
-    int h5made; /* HDF5: 1 the file was created, 2 the dataset was */
+    int h5made;   /* HDF5: 1 the file was created, 2 the dataset was */
     tcli_outkind kind;
     const char *path; /* "-" = stdout */
     FILE *fp;

@@ -117,13 +117,9 @@ static void file_frames(void)
     tersa_cctx_free(c);
 }
 
-int main(int argc, char **argv)
+/* Frames of regular, special and no chunks. */
+static void plain_frames(void)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: tersa_fuzz_mkframes OUTDIR\n");
-        return 2;
-    }
-    outdir = argv[1];
     tersa_cctx *c = cctx(TERSA_CODEC_LZ4, 5, 4, TERSA_FILTER_SHUFFLE, 0);
     tersa_schunk *s = new_frame(c, TERSA_STORAGE_MEMORY, NULL, 0);
     for (int i = 0; i < 3; i++) append(s, 4000, (uint64_t)i, 0xff);
@@ -147,8 +143,13 @@ int main(int argc, char **argv)
     tersa_schunk_vlmeta_set(s, "empty", "nothing here", 12, NULL);
     save(s, "empty-with-vlmeta.b2frame");
     tersa_cctx_free(c);
+}
 
-    c = cctx(TERSA_CODEC_ZSTD, 3, 8, TERSA_FILTER_BITSHUFFLE, TERSA_FILTER_DELTA);
+/* Frames exercising filters, dictionaries, memcpyed chunks, big typesizes, lazy reads. */
+static void feature_frames(void)
+{
+    tersa_cctx *c = cctx(TERSA_CODEC_ZSTD, 3, 8, TERSA_FILTER_BITSHUFFLE, TERSA_FILTER_DELTA);
+    tersa_schunk *s;
     tersa_cctx_set(c, TERSA_P_BLOCKSIZE, 4096);
     s = new_frame(c, TERSA_STORAGE_MEMORY, NULL, 0);
     for (int i = 0; i < 2; i++) append(s, 16000, (uint64_t)i + 3, 0xf);
@@ -180,7 +181,17 @@ int main(int argc, char **argv)
     append(s, 256 << 10, 10, 0x3f); /* over 64 KiB stored: read lazily from files */
     save(s, "lz4-256k-lazy.b2frame");
     tersa_cctx_free(c);
+}
 
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: tersa_fuzz_mkframes OUTDIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    plain_frames();
+    feature_frames();
     file_frames();
     return failures ? 1 : 0;
 }

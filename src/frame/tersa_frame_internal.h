@@ -101,6 +101,8 @@ struct tersa_schunk {
     int64_t io_read;    /* bytes of chunk data read from files (for tests of lazy reads) */
     uint8_t *cbuf;      /* append_buffer: compressed-chunk scratch */
     size_t cbufcap;
+    uint8_t *lazybuf;   /* lazy getitem: a chunk-sized buffer, all zeros between reads */
+    size_t lazycap;
 
     /* The crash-safe change protocol (tersa_frame_tx.c, doc/frames.md). */
     bool durable;       /* fdatasync around every commit */

@@ -41,6 +41,7 @@ void tersa_schunk_free(tersa_schunk *s)
     tersa__free(s->data);
     tersa__free(s->scratch);
     tersa__free(s->cbuf);
+    tersa__free(s->lazybuf);
     tersa_cctx_free(s->cctx);
     tersa_cctx_free(s->offcctx);
     tersa_dctx_free(s->dctx);

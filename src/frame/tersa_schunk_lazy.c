@@ -15,15 +15,46 @@ typedef struct lazy_job {
     tersa_schunk *s;
     int64_t pos;          /* file position of the chunk */
     tersa_chunk_info info;
-    uint8_t *buf;         /* cbytes bytes, zero-filled; the header and the needed parts read */
+    uint8_t *buf;         /* s->lazybuf: zero but for the header and the parts read */
     uint32_t data_start;  /* where block data may begin (after offsets and dictionary) */
+    uint32_t (*spans)[2]; /* the ranges read, zeroed again afterwards */
+    int nspans, spancap;
 } lazy_job;
 
 static int lazy_read(lazy_job *j, uint32_t from, uint32_t to)
 {
     if (to <= from) return 0;
+    if (j->nspans == j->spancap) {
+        int cap = j->spancap ? 2 * j->spancap : 16;
+        uint32_t (*p)[2] = tersa__realloc(j->spans, (size_t)cap * sizeof *p);
+        if (!p) return tersa__fail(TERSA_ERR_NOMEM, "frame chunk: no memory");
+        j->spans = p;
+        j->spancap = cap;
+    }
+    j->spans[j->nspans][0] = from;
+    j->spans[j->nspans++][1] = to;
     j->s->io_read += to - from;
     return tersa__io_pread(j->s->fd, j->pos + from, j->buf + from, to - from, "frame chunk block");
+}
+
+/* The schunk's zero-filled buffer for lazy reads (kept: zeroing megabytes for each small
+ * read would cost more than the read), at least n bytes. */
+static uint8_t *lazy_buffer(tersa_schunk *s, size_t n)
+{
+    if (n > s->lazycap) {
+        tersa__free(s->lazybuf);
+        s->lazybuf = tersa__calloc(n, 1);
+        s->lazycap = s->lazybuf ? n : 0;
+    }
+    return s->lazybuf;
+}
+
+/* Zero what a job read, so the buffer is all zeros for the next one. */
+static void lazy_clear(lazy_job *j)
+{
+    memset(j->buf, 0, TF_CHUNK_HDR);
+    for (int i = 0; i < j->nspans; i++) memset(j->buf + j->spans[i][0], 0, j->spans[i][1] - j->spans[i][0]);
+    tersa__free(j->spans);
 }
 
 /* The dictionary, if any; the block offsets are read per block. */
@@ -138,7 +169,7 @@ static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t n
         start < 0 || start > j.info.nbytes || nitems > j.info.nbytes || b > j.info.nbytes ||
         j.info.cbytes > s->cbytes - s->offsets[i])
         return 0; /* the whole-chunk path reports errors and handles the rest */
-    j.buf = tersa__calloc((size_t)j.info.cbytes, 1);
+    j.buf = lazy_buffer(s, (size_t)j.info.cbytes);
     if (!j.buf) rc = tersa__fail(TERSA_ERR_NOMEM, "frame chunk: no memory");
     if (rc >= 0) {
         memcpy(j.buf, head, TF_CHUNK_HDR);
@@ -146,7 +177,7 @@ static int64_t lazy_getitem(tersa_schunk *s, int64_t i, int64_t start, int64_t n
     }
     int64_t n = rc < 0 ? rc : tersa_getitem(s->dctx, j.buf, (size_t)j.info.cbytes, start, nitems,
                                             dst, dstcap);
-    tersa__free(j.buf);
+    if (j.buf) lazy_clear(&j);
     *done = true;
     if (n < 0) return tersa__fail_prefix((int)n, "frame chunk %" PRId64, i);
     return n;

@@ -50,6 +50,8 @@ void tersa__h5worker_free(tersa__h5worker *w)
     tersa__free(w->mask);
     tersa__free(w->ranges);
     tersa__free(w->stored);
+    tersa__free(w->blk);
+    tersa__free(w->bout);
     tmpl_clear(&w->tmpl);
     memset(w, 0, sizeof *w);
 }
@@ -493,10 +495,24 @@ static int frame_from(tersa__h5worker *w, int32_t typesize, const tersa_metalaye
  * 3.1-3.3): the index holds offset 0 and the trailer is fixed. The worker keeps the parts
  * around the chunk of a frame built the usual way and then compresses each further chunk
  * straight into its place in the output, saving the frame layer's two copies of every chunk.
- * A template is only kept after rebuilding its own frame from it gave identical bytes. */
-static bool tmpl_matches(const tersa__h5tmpl *t, const tersa__h5cd *cd, size_t n)
+ * A template is only used after rebuilding its own frame from it gave identical bytes. */
+static bool tmpl_key(const tersa__h5tmpl *t, const tersa__h5cd *cd, size_t n)
 {
-    return t->head && t->n == n && t->ncd == cd->n && !memcmp(t->cd, cd->v, cd->n * sizeof *cd->v);
+    return t->state && t->n == n && t->ncd == cd->n && !memcmp(t->cd, cd->v, cd->n * sizeof *cd->v);
+}
+
+bool tersa__h5tmpl_usable(const tersa__h5worker *w, const tersa__h5cd *cd, size_t n)
+{
+    return w->tmpl.state == 1 && tmpl_key(&w->tmpl, cd, n);
+}
+
+void tersa__h5tmpl_wrap(const tersa__h5tmpl *t, tersa__h5out *o, size_t cbytes)
+{
+    memcpy(o->buf, t->head, t->head_len);
+    memcpy(o->buf + t->head_len + cbytes, t->head + t->head_len, t->tail_len);
+    o->len = t->head_len + cbytes + t->tail_len;
+    tersa__st64be(o->buf + 0x10, (uint64_t)o->len); /* frame_len */
+    tersa__st64be(o->buf + 0x27, (uint64_t)cbytes); /* cbytes */
 }
 
 /* Compress src into a frame from the template. Returns 1 when the chunk came out special (not
@@ -514,15 +530,12 @@ static int from_template(tersa__h5worker *w, const tersa__h5tmpl *t, const uint8
     ci.struct_size = sizeof ci;
     TERSA_TRY(tersa_chunk_inspect(o->buf + t->head_len, (size_t)c, &ci));
     if (ci.special) return 1;
-    memcpy(o->buf, t->head, t->head_len);
-    memcpy(o->buf + t->head_len + c, t->head + t->head_len, t->tail_len);
-    o->len = t->head_len + (size_t)c + t->tail_len;
-    tersa__st64be(o->buf + 0x10, (uint64_t)o->len);
-    tersa__st64be(o->buf + 0x27, (uint64_t)c);
+    tersa__h5tmpl_wrap(t, o, (size_t)c);
     return 0;
 }
 
-/* Learn a template from frame o (just built from src the usual way), checked by rebuilding. */
+/* Learn a template for (cd, n) from frame o, just built from src the usual way; it is used only
+ * when rebuilding o from it gives the same bytes (else the key is remembered as unusable). */
 static void tmpl_learn(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src, size_t n,
                        tersa_pool *pool, const tersa__h5out *o)
 {
@@ -530,7 +543,7 @@ static void tmpl_learn(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t 
     tersa__h5frame_fixed_t hf;
     tmpl_clear(t);
     if (tersa__h5frame_fixed(o->buf, o->len, &hf) < 0 || hf.cbytes <= 0 || cd->n > TERSA_H5_MAX_CD)
-        return;
+        return; /* a special chunk's frame: learn from a later one */
     size_t tail = o->len - (size_t)(hf.header_len + hf.cbytes);
     t->head = tersa__malloc((size_t)hf.header_len + tail);
     if (!t->head) return;
@@ -545,7 +558,8 @@ static void tmpl_learn(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t 
     int rc = from_template(w, t, src, pool, &check);
     bool same = rc == 0 && check.len == o->len && !memcmp(check.buf, o->buf, o->len);
     tersa__free(check.buf);
-    if (!same) tmpl_clear(t);
+    t->state = same ? 1 : -1;
+    if (rc == 1) tmpl_clear(t); /* a stored special chunk (one repeated value): learn later */
 }
 
 /* The frame of one chunk: from the worker's template when it fits, else built the usual way
@@ -554,13 +568,25 @@ static int emit_frame(tersa__h5worker *w, const tersa__h5cd *cd, int32_t typesiz
                       const tersa_metalayer *ml, const uint8_t *src, size_t n, tersa_pool *pool,
                       tersa__h5out *o)
 {
-    if (tmpl_matches(&w->tmpl, cd, n)) {
+    if (tersa__h5tmpl_usable(w, cd, n)) {
         int rc = from_template(w, &w->tmpl, src, pool, o);
         if (rc <= 0) return rc;
     }
     TERSA_TRY(frame_from(w, typesize, ml, src, n, pool, o));
-    if (w->templates && !tmpl_matches(&w->tmpl, cd, n)) tmpl_learn(w, cd, src, n, pool, o);
+    if (w->templates && !tmpl_key(&w->tmpl, cd, n)) tmpl_learn(w, cd, src, n, pool, o);
     return 0;
+}
+
+/* Block-wise compression (tersa_h5_bwise.c) is used once it has rebuilt one frame of this
+ * template byte for byte; that check runs on the first frame built the usual way. */
+static void bwise_check(tersa__h5worker *w, const tersa__h5box *b, const int64_t *bs,
+                        int64_t bbytes, int64_t ext, const tersa__h5out *o)
+{
+    tersa__h5out check = {NULL, 0, 0};
+    int rc = tersa__h5_blockwise(w, b, bs, bbytes, ext, &check);
+    bool same = rc == 0 && check.len == o->len && !memcmp(check.buf, o->buf, o->len);
+    tersa__free(check.buf);
+    if (rc != 1) w->tmpl.bwise = same ? 1 : -1; /* fell back (a miss): check a later chunk */
 }
 
 /* The "b2nd" metalayer of one HDF5 chunk: shape = chunkshape = the chunk dims, dtype |V<n>. */
@@ -604,8 +630,15 @@ static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *
     if (ext > TERSA_MAX_BUFFERSIZE || bbytes > TERSA_MAX_BLOCKSIZE)
         return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: padded chunk of %" PRId64 " bytes", ext);
     tersa__h5_cstrides(b.rank, b.dims, b.item, b.bstr);
+    bool blocked = ext != box_bytes(&b) || !b2nd_corder(&b, bs);
+    TERSA_TRY(setup_cctx(w, cd, bbytes, pool));
+    bool bwise = blocked && !pool && tersa__h5tmpl_usable(w, cd, (size_t)ext);
+    if (bwise && w->tmpl.bwise == 1) {
+        int rc = tersa__h5_blockwise(w, &b, bs, bbytes, ext, o);
+        if (rc <= 0) return rc;
+    }
     const uint8_t *data = src; /* blocks in C order without padding: the chunk as it is */
-    if (ext != box_bytes(&b) || !b2nd_corder(&b, bs)) {
+    if (blocked) {
         TERSA_TRY(tersa__h5_grow(&w->scratch2, &w->scap2, (size_t)ext));
         if (ext != box_bytes(&b)) memset(w->scratch2, 0, (size_t)ext); /* zeroed padding */
         tersa__h5_blocked_copy(&b, bs, w->scratch2, NULL, false);
@@ -614,9 +647,10 @@ static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *
     uint8_t meta[512];
     int64_t mlen = b2nd_meta(cd, bs, meta, sizeof meta);
     TERSA_TRY(mlen);
-    TERSA_TRY(setup_cctx(w, cd, bbytes, pool));
     tersa_metalayer ml = {"b2nd", meta, (size_t)mlen};
-    return emit_frame(w, cd, cd->typesize, &ml, data, (size_t)ext, pool, o);
+    TERSA_TRY(emit_frame(w, cd, cd->typesize, &ml, data, (size_t)ext, pool, o));
+    if (bwise && w->tmpl.bwise == 0) bwise_check(w, &b, bs, bbytes, ext, o);
+    return 0;
 }
 
 int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,

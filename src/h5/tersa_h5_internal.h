@@ -98,6 +98,9 @@ typedef struct tersa__h5tmpl {
     size_t head_len, tail_len, n;
     unsigned cd[TERSA_H5_MAX_CD];
     size_t ncd;
+    int8_t state;  /* 0 none, 1 usable, -1 learnt but unusable for this key */
+    int8_t bwise;  /* block-wise compression: 0 unchecked, 1 checked, -1 off */
+    int8_t bwise_miss; /* block-wise fallbacks in a row */
 } tersa__h5tmpl;
 
 /* A growing output buffer: len bytes used of cap. */
@@ -117,7 +120,8 @@ typedef struct tersa__h5worker {
     uint8_t *mask;        /* block mask */
     int64_t *ranges;      /* byte ranges to read (pairs) */
     uint8_t *stored;      /* a stored chunk read whole */
-    size_t scap, scap2, mergecap, mcap, rcap, storedcap;
+    uint8_t *blk, *bout;  /* block-wise compression: one block, and it compressed */
+    size_t scap, scap2, mergecap, mcap, rcap, storedcap, blkcap, boutcap;
     bool block_threads;   /* decode a chunk's blocks on the pool (else one block at a time) */
     tersa__h5tmpl tmpl;   /* frame template of the last chunks built */
     bool templates;       /* learn templates (workers that build many frames) */
@@ -176,6 +180,22 @@ int tersa__h5frame_read(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f
  * owned by the caller; o->len set; 4 spare bytes for a checksum). pool may be NULL. */
 int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
                          size_t n, tersa_pool *pool, tersa__h5out *o);
+
+/* Frame templates: whether the worker's template fits chunks of n bytes compressed with cd, and
+ * wrapping a chunk compressed at o->buf + head_len into its frame (o->len set). */
+bool tersa__h5tmpl_usable(const tersa__h5worker *w, const tersa__h5cd *cd, size_t n);
+void tersa__h5tmpl_wrap(const tersa__h5tmpl *t, tersa__h5out *o, size_t cbytes);
+
+/* ---- tersa_h5_bwise.c: block-wise compression ----------------------------------------- */
+
+/* Compress the chunk box b holds in C order (the whole chunk) into a b2nd frame of ext bytes in
+ * blocks bs[] of bbytes each, from the worker's template (usable) with w->cctx set up for the
+ * chunk and no pool: each block is gathered into a small buffer and compressed on its own, and
+ * its streams are placed where compressing the whole block layout puts them, so the layout
+ * copy of the chunk is never made. Returns 0, 1 when this chunk must be built the usual way
+ * (special, or a stream whose compression could depend on the room left), or an error. */
+int tersa__h5_blockwise(tersa__h5worker *w, const tersa__h5box *b, const int64_t *bs,
+                        int64_t bbytes, int64_t ext, tersa__h5out *o);
 
 /* ---- tersa_h5_dset.c: the dataset object ---------------------------------------------- */
 
