@@ -28,7 +28,9 @@
  * timed from H5Fopen to H5Fclose on the file just written, so all reads are warm (page cache;
  * nothing is dropped). Runs are interleaved over the variants so that drift on a shared machine
  * hits all alike; the median of --runs (default 3) is printed. GB/s = 10^9 uncompressed bytes
- * per second. Every read, whole or partial, is compared with the source. Exit status: 0 when
+ * per second of wall time. Whole-stack rows also give the process's CPU seconds over the same
+ * span (all threads together): the work done, which on a busy shared machine is steadier than
+ * wall time, and which shows what threads cost. Every read, whole or partial, is compared with the source. Exit status: 0 when
  * all verified, 1 on a failure, 2 on a usage error. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,8 +71,8 @@ typedef struct bopts {
 typedef struct variant {
     int kind, threads;
     char name[32], path[1100];
-    double wt[MAX_RUNS], rt[MAX_RUNS];
-    double write_s, read_s;
+    double wt[MAX_RUNS], rt[MAX_RUNS], wc[MAX_RUNS], rc[MAX_RUNS]; /* wall, CPU seconds */
+    double write_s, read_s, write_cpu, read_cpu;
     int64_t file_bytes;
     double sel_s[S_COUNT];
     int sel_n[S_COUNT];
@@ -91,6 +93,14 @@ static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of the process (all threads). */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -230,15 +240,17 @@ static int64_t file_size(const char *path)
     return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
-/* Write the whole stack to a fresh file; returns seconds (H5Fcreate .. H5Fclose) or -1. */
-static double write_variant(bench *b, variant *v)
+/* Write the whole stack to a fresh file; returns seconds (H5Fcreate .. H5Fclose) or -1, and
+ * the CPU seconds in *cpu. */
+static double write_variant(bench *b, variant *v, double *cpu)
 {
     unlink(v->path);
-    double t0 = now();
+    double c0 = cpu_now(), t0 = now();
     hid_t f = H5Fcreate(v->path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int rc = f < 0 ? -1 : v->kind == V_DIRECT ? write_direct(b, v, f) : write_pipeline(b, v, f);
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     double t = now() - t0;
+    *cpu = cpu_now() - c0;
     v->file_bytes = file_size(v->path);
     return rc < 0 ? -1 : t;
 }
@@ -252,11 +264,12 @@ static bool check(bench *b, const variant *v, const char *what, bool ok)
     return ok;
 }
 
-/* Read the whole stack (H5Fopen .. H5Fclose) into b->out; verified; returns seconds or -1. */
-static double read_variant(bench *b, variant *v)
+/* Read the whole stack (H5Fopen .. H5Fclose) into b->out; verified; returns seconds or -1, and
+ * the CPU seconds in *cpu. */
+static double read_variant(bench *b, variant *v, double *cpu)
 {
     memset(b->out, 0, b->nbytes); /* a read that does nothing cannot pass */
-    double t0 = now();
+    double c0 = cpu_now(), t0 = now();
     hid_t f = H5Fopen(v->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t ds = f < 0 ? -1 : H5Dopen2(f, "data", H5P_DEFAULT);
     int rc = ds < 0 ? -1 : 0;
@@ -272,6 +285,7 @@ static double read_variant(bench *b, variant *v)
     if (ds >= 0) H5Dclose(ds);
     if (f >= 0) H5Fclose(f);
     double t = now() - t0;
+    *cpu = cpu_now() - c0;
     bool ok = check(b, v, "whole read", rc >= 0 && memcmp(b->out, b->src, b->nbytes) == 0);
     return ok ? t : -1;
 }
@@ -423,7 +437,7 @@ static void setup_variants(bench *b)
                  b->o.threads[i] > 1 ? "s" : "");
         add_variant(b, V_DIRECT, b->o.threads[i], name);
     }
-    add_variant(b, V_PIPELINE, 1, "pipeline (same blosc2)");
+    add_variant(b, V_PIPELINE, 1, "pipeline blosc2");
     add_variant(b, V_GZIP, 1, "pipeline gzip 1");
     add_variant(b, V_NONE, 1, "uncompressed");
 }
@@ -433,14 +447,16 @@ static int run_all(bench *b)
     for (int r = 0; r < b->o.runs; r++) /* interleaved, so that drift hits every variant */
         for (int k = 0; k < b->nv; k++) {
             variant *v = &b->v[k];
-            v->wt[r] = write_variant(b, v);
+            v->wt[r] = write_variant(b, v, &v->wc[r]);
             if (v->wt[r] < 0) return 1;
-            v->rt[r] = read_variant(b, v);
+            v->rt[r] = read_variant(b, v, &v->rc[r]);
             if (v->rt[r] < 0) return 1;
         }
     for (int k = 0; k < b->nv; k++) {
         b->v[k].write_s = median(b->v[k].wt, (int)b->o.runs);
         b->v[k].read_s = median(b->v[k].rt, (int)b->o.runs);
+        b->v[k].write_cpu = median(b->v[k].wc, (int)b->o.runs);
+        b->v[k].read_cpu = median(b->v[k].rc, (int)b->o.runs);
     }
     find_block_shape(b, b->v[0].path);
     for (int k = 0; k < b->nv; k++) time_selections(b, &b->v[k]);
@@ -492,19 +508,30 @@ static void print_header(const bench *b)
            "files in %s\n\n", maj, min, rel, sysconf(_SC_NPROCESSORS_ONLN), load[0], b->tmp);
 }
 
-static void print_whole(const bench *b)
+/* One whole-stack table: wall and CPU seconds, GB/s, speed-ups over pipeline and gzip. */
+static void print_whole_op(const bench *b, bool wr)
 {
     const variant *p = find_kind(b, V_PIPELINE), *g = find_kind(b, V_GZIP);
-    printf("whole stack          write s    GB/s  x pipe  x gzip    read s    GB/s  x pipe  "
-           "x gzip   file MiB  ratio\n");
+    double pw = wr ? p->write_s : p->read_s, gw = wr ? g->write_s : g->read_s;
+    printf("%-22s  wall s    GB/s   cpu s  x pipe  x gzip%s\n", wr ? "whole stack: write" :
+           "whole stack: read", wr ? "   file MiB   ratio" : "");
     for (int k = 0; k < b->nv; k++) {
         const variant *v = &b->v[k];
-        printf("%-20s %7.3f %7.3f %7.2f %7.2f   %7.3f %7.3f %7.2f %7.2f %10.1f %6.2f\n", v->name,
-               v->write_s, gbps((double)b->nbytes, v->write_s), p->write_s / v->write_s,
-               g->write_s / v->write_s, v->read_s, gbps((double)b->nbytes, v->read_s),
-               p->read_s / v->read_s, g->read_s / v->read_s, (double)v->file_bytes / 1048576.0,
-               (double)b->nbytes / (double)v->file_bytes);
+        double t = wr ? v->write_s : v->read_s, c = wr ? v->write_cpu : v->read_cpu;
+        printf("%-22s %7.3f %7.3f %7.3f %7.2f %7.2f", v->name, t, gbps((double)b->nbytes, t), c,
+               pw / t, gw / t);
+        if (wr)
+            printf(" %10.1f %7.2f", (double)v->file_bytes / 1048576.0,
+                   (double)b->nbytes / (double)v->file_bytes);
+        printf("\n");
     }
+}
+
+static void print_whole(const bench *b)
+{
+    print_whole_op(b, true);
+    printf("\n");
+    print_whole_op(b, false);
 }
 
 static void print_selections(const bench *b)
@@ -545,6 +572,12 @@ static void print_target(const char *what, double got, double want)
            got >= want ? "met" : "MISSED");
 }
 
+/* The same comparison in CPU seconds (work done, summed over threads). */
+static void print_cpu_ratio(const char *what, double got)
+{
+    printf("  %-44s %8.2fx  (CPU seconds, all threads)\n", what, got);
+}
+
 static void print_targets(const bench *b)
 {
     const variant *d = target_direct(b), *p = find_kind(b, V_PIPELINE), *g = find_kind(b, V_GZIP);
@@ -553,6 +586,10 @@ static void print_targets(const bench *b)
     print_target("read vs pipeline (same blosc2 parameters)", p->read_s / d->read_s, 2.5);
     print_target("write vs gzip 1", g->write_s / d->write_s, 15);
     print_target("read vs gzip 1", g->read_s / d->read_s, 15);
+    print_cpu_ratio("  work: write vs pipeline", p->write_cpu / d->write_cpu);
+    print_cpu_ratio("  work: read vs pipeline", p->read_cpu / d->read_cpu);
+    print_cpu_ratio("  work: write vs gzip 1", g->write_cpu / d->write_cpu);
+    print_cpu_ratio("  work: read vs gzip 1", g->read_cpu / d->read_cpu);
     print_target("one block-sized region vs pipeline", p->sel_s[S_BLOCK] / d->sel_s[S_BLOCK], 10);
     print_target("one line x[:, i, j] vs pipeline", p->sel_s[S_LINE] / d->sel_s[S_LINE], 10);
     printf("  (one frame vs pipeline: %.2fx; not a small selection)\n",
@@ -561,16 +598,16 @@ static void print_targets(const bench *b)
 
 static void print_csv(const bench *b)
 {
-    printf("variant,threads,op,seconds,gbps,file_bytes,ratio,reads\n");
+    printf("variant,threads,op,seconds,gbps,cpu_seconds,file_bytes,ratio,reads\n");
     for (int k = 0; k < b->nv; k++) {
         const variant *v = &b->v[k];
         double ratio = (double)b->nbytes / (double)v->file_bytes, n = (double)b->nbytes;
-        printf("%s,%d,write,%.6f,%.4f,%" PRId64 ",%.4f,%" PRId64 "\n", v->name, v->threads,
-               v->write_s, gbps(n, v->write_s), v->file_bytes, ratio, b->o.runs);
-        printf("%s,%d,read,%.6f,%.4f,%" PRId64 ",%.4f,%" PRId64 "\n", v->name, v->threads,
-               v->read_s, gbps(n, v->read_s), v->file_bytes, ratio, b->o.runs);
+        printf("%s,%d,write,%.6f,%.4f,%.6f,%" PRId64 ",%.4f,%" PRId64 "\n", v->name, v->threads,
+               v->write_s, gbps(n, v->write_s), v->write_cpu, v->file_bytes, ratio, b->o.runs);
+        printf("%s,%d,read,%.6f,%.4f,%.6f,%" PRId64 ",%.4f,%" PRId64 "\n", v->name, v->threads,
+               v->read_s, gbps(n, v->read_s), v->read_cpu, v->file_bytes, ratio, b->o.runs);
         for (int s = 0; s < S_COUNT; s++)
-            printf("%s,%d,%s,%.6f,%.4f,%" PRId64 ",%.4f,%d\n", v->name, v->threads, sel_names[s],
+            printf("%s,%d,%s,%.6f,%.4f,,%" PRId64 ",%.4f,%d\n", v->name, v->threads, sel_names[s],
                    v->sel_s[s], gbps((double)sel_bytes(b, s), v->sel_s[s]), v->file_bytes, ratio,
                    v->sel_n[s]);
     }

@@ -33,6 +33,7 @@ int tcli_cmd_cat(int argc, char **argv);
 int tcli_cmd_convert(int argc, char **argv);
 int tcli_cmd_verify(int argc, char **argv);
 int tcli_cmd_bench(int argc, char **argv);
+int tcli_cmd_ls(int argc, char **argv);
 /* `tersa bench FILE ...` (tersa_cmd_benchfile.c); argv[1] is the file. */
 int tcli_bench_file(int argc, char **argv);
 
@@ -207,6 +208,23 @@ int tcli_h5_read(tcli_src *s, const int64_t *start, const int64_t *count, const 
 /* info and verify for an HDF5 dataset (same conventions as the commands). */
 int tcli_h5_info(tcli_src *s, int json);
 int tcli_h5_verify(tcli_src *s, int verbose);
+/* The NumPy type string of an HDF5 dataset's file datatype (hid_t dset), or NULL (malloc'd). */
+char *tcli_h5_dtype(int64_t dset);
+/* `tersa ls`: print the tree of FILE.h5[:/GROUP] (tersa_cli_h5ls.c); recursive: the whole
+ * subtree, else the group's direct members. TCLI_OK or TCLI_FAIL (message printed). */
+int tcli_h5_ls(const char *arg, int recursive, int json);
+
+/* The HDF5 part of `tersa demo` (tersa_cli_h5demo.c). */
+typedef struct tcli_h5demo_opts {
+    int quick;
+    int threads;
+    const char *output; /* keep the file here (NULL: a temporary directory) */
+    int force;
+} tcli_h5demo_opts;
+/* Write, read back, verify and time; prints its table. TCLI_OK, TCLI_FAIL (verification or
+ * I/O failed, printed), or TCLI_USAGE. Without the HDF5 layer: prints that and returns
+ * TCLI_OK. */
+int tcli_h5_demo(const tcli_h5demo_opts *o);
 
 struct tcli_sink;
 struct tcli_out_params;

@@ -15,6 +15,7 @@ static const tcli_cmd tcli_cmds[] = {
     {"compress", "compress any file or stdin into a frame (or one chunk)", tcli_cmd_compress},
     {"decompress", "decompress a chunk or frame into its bytes", tcli_cmd_decompress},
     {"convert", "convert between .npy, b2nd arrays and frames, chunk by chunk", tcli_cmd_convert},
+    {"ls", "list the groups and datasets of an HDF5 file (filters, chunks, ratio)", tcli_cmd_ls},
     {"verify", "decode every chunk and report damaged ones", tcli_cmd_verify},
     {"bench", "benchmark codecs and filters on generated data or a FILE", tcli_cmd_bench},
     {"demo", "compress generated scientific data with every codec and filter, verified",

@@ -29,6 +29,8 @@
 #define FZ_META_ITEMS 4096    /* metalayer mode: arrays read back up to this size */
 #define FZ_META_CHUNK 65536   /* ... and chunks up to this many bytes */
 #define FZ_MAX_OPS 24
+#define FZ_MAX_CHUNKS 96      /* model arrays stay below this many chunks (memory frames are
+                                 compacted on every chunk update: keep the runs fast) */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -221,6 +223,7 @@ static void fz_meta_mode(const uint8_t *p, size_t n)
 typedef struct fz_model {
     int nd;
     int64_t shape[FZ_MAXD];
+    int64_t cs[FZ_MAXD]; /* the array's chunkshape */
     size_t isz;
     uint8_t *v; /* C order */
     uint64_t counter;
@@ -232,6 +235,15 @@ static int64_t fz_items(int nd, const int64_t *shape)
     for (int i = 0; i < nd; i++)
         n *= shape[i];
     return n;
+}
+
+/* A shape the model may take: few items and few chunks of chunkshape cs. */
+static bool fz_fits(int nd, const int64_t *shape, const int64_t *cs)
+{
+    int64_t chunks = 1;
+    for (int i = 0; i < nd; i++)
+        chunks *= (shape[i] + cs[i] - 1) / cs[i];
+    return fz_items(nd, shape) <= FZ_MAX_ITEMS && chunks <= FZ_MAX_CHUNKS;
 }
 
 typedef struct fz_sel {
@@ -366,7 +378,7 @@ static void fz_op_resize(fz_in *in, tersa_array *a, fz_model *m)
     int64_t shape[FZ_MAXD];
     for (int i = 0; i < m->nd; i++)
         shape[i] = fz_byte(in) % 13;
-    if (fz_items(m->nd, shape) > FZ_MAX_ITEMS)
+    if (!fz_fits(m->nd, shape, m->cs))
         return;
     FZ_CHECK(tersa_array_resize(a, shape) == 0);
     fz_model_reshape(m, shape, -1, 0, 0);
@@ -389,7 +401,7 @@ static void fz_op_insert(fz_in *in, tersa_array *a, fz_model *m, bool append)
     int64_t n = 1 + fz_byte(in) % 6, row = fz_row(m, axis), shape[FZ_MAXD];
     memcpy(shape, m->shape, sizeof shape);
     shape[axis] += n;
-    if (row == 0 || fz_items(m->nd, shape) > FZ_MAX_ITEMS)
+    if (row == 0 || !fz_fits(m->nd, shape, m->cs))
         return;
     uint8_t *src = malloc((size_t)(n * row) * m->isz);
     fz_fill(m, src, n * row);
@@ -425,21 +437,26 @@ static void fz_op_delete(fz_in *in, tersa_array *a, fz_model *m)
     fz_model_reshape(m, shape, axis, start, -n);
 }
 
-static tersa_array *fz_op_copy(fz_in *in, tersa_array *a, const fz_model *m)
+static tersa_array *fz_op_copy(fz_in *in, tersa_array *a, fz_model *m)
 {
     int32_t cs[FZ_MAXD], bs[FZ_MAXD];
+    int64_t cs64[FZ_MAXD];
     bool valid = true;
     for (int i = 0; i < m->nd; i++) {
         cs[i] = 1 + fz_byte(in) % 9;
+        cs64[i] = cs[i];
         bs[i] = fz_byte(in) % 10; /* 0 or above cs: invalid */
         valid = valid && bs[i] >= 1 && bs[i] <= cs[i];
     }
+    if (!fz_fits(m->nd, m->shape, cs64))
+        return a;
     tersa_nd_params p = {.struct_size = sizeof p, .chunkshape = cs, .blockshape = bs};
     tersa_array *c = tersa_array_copy(a, &p);
     FZ_CHECK((c != NULL) == valid);
     if (!c)
         return a;
     tersa_array_free(a);
+    memcpy(m->cs, cs64, sizeof cs64);
     return c;
 }
 
@@ -457,9 +474,10 @@ static tersa_array *fz_make(fz_in *in, fz_model *m)
         m->shape[i] = fz_byte(in) % 13;
         cs[i] = 1 + fz_byte(in) % 12;
         bs[i] = 1 + fz_byte(in) % cs[i];
+        m->cs[i] = cs[i];
     }
     int64_t n = fz_items(m->nd, m->shape);
-    if (n > FZ_MAX_ITEMS)
+    if (!fz_fits(m->nd, m->shape, m->cs))
         return NULL;
     tersa_cctx *c = tersa_cctx_create();
     tersa_cctx_set(c, TERSA_P_CODEC, codecs[cb & 3]);

@@ -86,7 +86,8 @@ static inline int th_report(const char *name)
     return 0;
 }
 
-/* Read a whole file; returns a malloc'd buffer (caller frees) or NULL. */
+/* Read a whole file; returns a malloc'd buffer (caller frees, NUL-terminated after *len bytes)
+ * or NULL. */
 static inline unsigned char *th_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -94,11 +95,12 @@ static inline unsigned char *th_read_file(const char *path, size_t *len)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    unsigned char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
     if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
         free(buf);
         buf = NULL;
     }
+    if (buf) buf[n > 0 ? n : 0] = '\0';
     fclose(f);
     *len = (size_t)(n > 0 ? n : 0);
     return buf;

@@ -3,7 +3,8 @@
  * A. Every stopping point: each kind of change (append, insert, update, delete, vlmetalayer
  *    and metalayer changes, concatenation, compaction, a batch of appends, changes of empty
  *    frames) is run again and again on a copy of a base frame, with the I/O hook stopping it
- *    at its 1st, 2nd, ... write-side system call, before the call or halfway through a write.
+ *    at its 1st, 2nd, ... write-side system call, before the call or halfway through a write;
+ *    also appends, deletes, vlmetalayer and chunk updates of frames C-Blosc2 wrote.
  *    The frame must then reopen holding exactly the state before the change or after it, and
  *    the stopped schunk must refuse further changes.
  * B. Real kills: a child process opens a file frame and changes it in a loop (appends,
@@ -275,6 +276,19 @@ static int64_t ch_concat(tersa_schunk *s)
     return rc;
 }
 static int64_t ch_compact(tersa_schunk *s) { return tersa_schunk_compact(s); }
+/* A copy of the frame's own chunk 0 (whatever its parameters), appended / over chunk 1. */
+static int64_t fixture_chunk(tersa_schunk *s, int64_t at)
+{
+    int64_t len = tersa_schunk_get_chunk(s, 0, NULL, 0);
+    uint8_t *c = malloc(len > 0 ? (size_t)len : 1);
+    int64_t rc = tersa_schunk_get_chunk(s, 0, c, (size_t)len);
+    if (rc >= 0) rc = at < 0 ? tersa_schunk_append_chunk(s, c, (size_t)len)
+                            : tersa_schunk_update_chunk(s, at, c, (size_t)len);
+    free(c);
+    return rc;
+}
+static int64_t ch_append_fixture(tersa_schunk *s) { return fixture_chunk(s, -1); }
+static int64_t ch_update_fixture(tersa_schunk *s) { return fixture_chunk(s, 1); }
 /* The b2nd layer's way: several appends, one commit. */
 static int64_t ch_batch(tersa_schunk *s)
 {
@@ -379,6 +393,17 @@ static void test_stop_points(int storage)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int b = strcmp(cases[i].base, "main") == 0 ? 0 : strcmp(cases[i].base, "one") == 0 ? 1 : 2;
         stop_everywhere(cases[i].name, base[b], cases[i].fn, false);
+    }
+    if (storage == TERSA_STORAGE_FILE) { /* frames C-Blosc2 wrote */
+        char fx[256];
+        snprintf(fx, sizeof fx, "%s/base-official", dir);
+        copy_tree(TERSA_FIXTURES "/official-b2/schunk_f64_zstd.b2frame", fx);
+        stop_everywhere("C-Blosc2 frame: append", fx, ch_append_fixture, false);
+        stop_everywhere("C-Blosc2 frame: delete", fx, ch_delete, false);
+        stop_everywhere("C-Blosc2 frame: vlmeta", fx, ch_vlmeta_new, false);
+        snprintf(fx, sizeof fx, "%s/base-b2nd", dir);
+        copy_tree(TERSA_FIXTURES "/official-b2/b2nd_f32_2d_blosclz.b2nd", fx);
+        stop_everywhere("C-Blosc2 b2nd: update", fx, ch_update_fixture, false);
     }
     stop_everywhere("append (durable)", base[0], ch_append, true);
     stop_everywhere("delete (durable)", base[0], ch_delete, true);
