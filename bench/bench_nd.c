@@ -56,7 +56,7 @@ typedef struct bench {
     int64_t shape[3];
     char path[1024];
     tersa_array *a;
-    uint8_t *chunk; /* one decoded chunk (baseline) */
+    uint8_t *chunk;     /* one decoded chunk (baseline) */
     uint8_t *out, *ref; /* results: tersa's and the baseline's */
     size_t outcap;
     int failures;
@@ -129,9 +129,17 @@ static int write_array(bench *b)
     tersa_cctx_set(c, TERSA_P_FILTER5, TERSA_FILTER_SHUFFLE);
     int32_t cs[3] = {(int32_t)CS[0], (int32_t)CS[1], (int32_t)CS[2]};
     int32_t bs[3] = {(int32_t)BS[0], (int32_t)BS[1], (int32_t)BS[2]};
-    tersa_nd_params p = {.struct_size = sizeof p, .ndim = 3, .shape = b->shape, .chunkshape = cs,
-                         .blockshape = bs, .itemsize = 4, .dtype = "<f4", .cparams = c,
-                         .storage = TERSA_STORAGE_FILE, .path = b->path, .overwrite = 1};
+    tersa_nd_params p = {.struct_size = sizeof p,
+                         .ndim = 3,
+                         .shape = b->shape,
+                         .chunkshape = cs,
+                         .blockshape = bs,
+                         .itemsize = 4,
+                         .dtype = "<f4",
+                         .cparams = c,
+                         .storage = TERSA_STORAGE_FILE,
+                         .path = b->path,
+                         .overwrite = 1};
     double t0 = now();
     tersa_array *a = tersa_array_zeros(&p);
     tersa_cctx_free(c);
@@ -232,7 +240,8 @@ static void make_sels(const bench *b, sel *s)
     const int64_t *n = b->shape;
     /* a block-aligned block in the middle: chunk (mid), block (1, 2, 1) inside it */
     int64_t c[3] = {n[0] / 2 / CS[0] * CS[0], n[1] / 2 / CS[1] * CS[1], n[2] / 2 / CS[2] * CS[2]};
-    s[0] = (sel){"block", {c[0] + BS[0], c[1] + 2 * BS[1], c[2] + BS[2]},
+    s[0] = (sel){"block",
+                 {c[0] + BS[0], c[1] + 2 * BS[1], c[2] + BS[2]},
                  {c[0] + 2 * BS[0], c[1] + 3 * BS[1], c[2] + 2 * BS[2]}};
     s[1] = (sel){"plane0", {n[0] / 2 + 3, 0, 0}, {n[0] / 2 + 4, n[1], n[2]}};
     s[2] = (sel){"plane1", {0, n[1] / 2 + 5, 0}, {n[0], n[1] / 2 + 6, n[2]}};
@@ -309,8 +318,8 @@ static void print_row(const bench *b, const sel *s, const result *r, int64_t chu
         return;
     }
     printf("%-7s %-17s %9.2f %10.3f %8" PRId64 " %7" PRId64 " %5.1f%% %12.3f %8" PRId64 " %8.1fx\n",
-           s->name, shape, mib, r->t_tersa * 1e3, r->blocks, r->chunks, 100 * frac,
-           r->t_base * 1e3, r->base_blocks, speed);
+           s->name, shape, mib, r->t_tersa * 1e3, r->blocks, r->chunks, 100 * frac, r->t_base * 1e3,
+           r->base_blocks, speed);
 }
 
 static void run_all(bench *b)
@@ -380,7 +389,7 @@ static void make_shape(bench *b)
     while (left % 2 == 0 && left > 1) {
         int d = g[0] * CS[0] <= g[1] * CS[1] && g[0] * CS[0] <= g[2] * CS[2] ? 0
                 : g[1] * CS[1] <= g[2] * CS[2]                               ? 1
-                                                                            : 2;
+                                                                             : 2;
         g[d] *= 2;
         left /= 2;
     }

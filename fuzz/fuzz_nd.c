@@ -21,22 +21,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndarray/tersa_nd_newapi.h"
 #include "tersa/tersa.h"
 
 #define FZ_MAXD 4
-#define FZ_MAX_ITEMS 6000     /* model arrays stay below this many items */
-#define FZ_META_ITEMS 4096    /* metalayer mode: arrays read back up to this size */
-#define FZ_META_CHUNK 65536   /* ... and chunks up to this many bytes */
+#define FZ_MAX_ITEMS 6000   /* model arrays stay below this many items */
+#define FZ_META_ITEMS 4096  /* metalayer mode: arrays read back up to this size */
+#define FZ_META_CHUNK 65536 /* ... and chunks up to this many bytes */
 #define FZ_MAX_OPS 24
-#define FZ_MAX_CHUNKS 96      /* model arrays stay below this many chunks (memory frames are
-                                 compacted on every chunk update: keep the runs fast) */
+#define FZ_MAX_CHUNKS                                                                              \
+    96 /* model arrays stay below this many chunks (memory frames are                              \
+          compacted on every chunk update: keep the runs fast) */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_CHECK(c)                                                                            \
-    do {                                                                                       \
-        if (!(c)) abort();                                                                     \
+#define FZ_CHECK(c)                                                                                \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
     } while (0)
 
 typedef struct fz_in {
@@ -147,8 +148,11 @@ static tersa_schunk *fz_meta_frame(const uint8_t *meta, size_t len, const fz_geo
     int64_t bb = g->block_items * (int64_t)isz;
     tersa_cctx_set(c, TERSA_P_BLOCKSIZE, sel & 0x10 ? 0 : sel & 0x20 ? 64 : bb);
     tersa_metalayer ml = {"b2nd", meta, len};
-    tersa_schunk_params p = {.struct_size = sizeof p, .storage = TERSA_STORAGE_MEMORY,
-                             .cparams = c, .typesize = (int32_t)isz, .nmetalayers = 1,
+    tersa_schunk_params p = {.struct_size = sizeof p,
+                             .storage = TERSA_STORAGE_MEMORY,
+                             .cparams = c,
+                             .typesize = (int32_t)isz,
+                             .nmetalayers = 1,
                              .metalayers = &ml};
     tersa_schunk *s = tersa_schunk_create(&p);
     tersa_cctx_free(c);
@@ -483,8 +487,12 @@ static tersa_array *fz_make(fz_in *in, fz_model *m)
     tersa_cctx_set(c, TERSA_P_CODEC, codecs[cb & 3]);
     tersa_cctx_set(c, TERSA_P_FILTER5, filters[(cb >> 2) & 3]);
     tersa_cctx_set(c, TERSA_P_CLEVEL, 1 + (cb >> 4) % 9);
-    tersa_nd_params p = {.struct_size = sizeof p, .ndim = m->nd, .shape = m->shape,
-                         .chunkshape = cs, .blockshape = bs, .itemsize = (int32_t)m->isz,
+    tersa_nd_params p = {.struct_size = sizeof p,
+                         .ndim = m->nd,
+                         .shape = m->shape,
+                         .chunkshape = cs,
+                         .blockshape = bs,
+                         .itemsize = (int32_t)m->isz,
                          .cparams = c};
     m->v = malloc((size_t)n * m->isz + 1);
     fz_fill(m, m->v, n);

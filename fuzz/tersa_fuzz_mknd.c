@@ -97,8 +97,8 @@ static int meta_seeds(const char *dir)
                     (int32_t[]){0, 3}, (int32_t[]){0, 2}, "<i4", 0, 0);
     rc |= meta_seed(dir, "meta-caterva-nodtype.bin", 1, 2, (int64_t[]){6, 6}, (int32_t[]){4, 4},
                     (int32_t[]){2, 2}, "<i2", 1 + 1 + 4 + 3, 0);
-    rc |= meta_seed(dir, "meta-block-above-chunk.bin", 4, 2, (int64_t[]){9, 7},
-                    (int32_t[]){4, 3}, (int32_t[]){5, 4}, "|S3", 0, 0);
+    rc |= meta_seed(dir, "meta-block-above-chunk.bin", 4, 2, (int64_t[]){9, 7}, (int32_t[]){4, 3},
+                    (int32_t[]){5, 4}, "|S3", 0, 0);
     rc |= meta_seed(dir, "meta-blocksize64-trailing.bin", 0x22, 3, (int64_t[]){5, 6, 7},
                     (int32_t[]){5, 6, 7}, (int32_t[]){5, 3, 7}, "<f4", 0, 5);
     rc |= meta16_seed(dir);
@@ -112,21 +112,19 @@ static int slice_seeds(const char *dir)
 {
     /* (12,11,9) float32 lz4+shuffle, chunks (5,6,5), blocks (3,4,2): gets, one invalid */
     static const uint8_t get3d[] = {
-        1, 2, 2, 0x15, 12, 4, 2, 11, 5, 3, 9, 4, 1, 0, 1, 13, 0x80, 1, 12, 2, 3,
-        10, 0x80, 0x5a, 7, 4, 5, 0x80, 3, 9, 3, 1, 2, 0x80, 0, 0, 3, 2, 1, 0, 0,
-        1, 0, 0, 1, 0,
+        1,    2, 2, 0x15, 12,   4, 2, 11, 5, 3, 9,    4, 1, 0, 1, 13, 0x80, 1, 12, 2, 3, 10, 0x80,
+        0x5a, 7, 4, 5,    0x80, 3, 9, 3,  1, 2, 0x80, 0, 0, 3, 2, 1,  0,    0, 1,  0, 0, 1,  0,
     };
     /* (10,12) int64 zstd+bitshuffle: set, insert, delete, resize, append, copy, get */
     static const uint8_t edit2d[] = {
-        1, 1, 3, 0x2a, 10, 3, 2, 12, 4, 3, 1, 3, 8, 0x80, 2, 11, 2, 0, 3, 0,
-        4, 3, 5, 1, 3, 3, 3, 1, 0, 5, 2, 7, 9, 4, 0, 0, 2, 6, 4, 2, 5, 3,
-        0, 1, 13, 0x80, 1, 13, 0x80, 0,
+        1, 1, 3, 0x2a, 10, 3, 2, 12, 4, 3, 1, 3, 8, 0x80, 2, 11, 2, 0, 3, 0,  4,    3, 5,  1,    3,
+        3, 3, 1, 0,    5,  2, 7, 9,  4, 0, 0, 2, 6, 4,    2, 5,  3, 0, 1, 13, 0x80, 1, 13, 0x80, 0,
     };
     /* (8,6,4,5) uint8 blosclz+delta, chunks (2,3,2,5): chunk-aligned inserts and deletes,
      * copies (one with an invalid blockshape) */
     static const uint8_t aligned4d[] = {
-        1, 3, 0, 0x0c, 8, 1, 0, 6, 2, 1, 4, 1, 0, 5, 4, 3, 3, 0, 2, 1,
-        5, 1, 4, 4, 6, 1, 1, 2, 2, 3, 1, 4, 4, 5, 0, 1, 3, 6, 0, 0, 1, 1, 1, 1, 1, 1,
+        1, 3, 0, 0x0c, 8, 1, 0, 6, 2, 1, 4, 1, 0, 5, 4, 3, 3, 0, 2, 1, 5, 1, 4,
+        4, 6, 1, 1,    2, 2, 3, 1, 4, 4, 5, 0, 1, 3, 6, 0, 0, 1, 1, 1, 1, 1, 1,
     };
     int rc = 0;
     rc |= write_seed(dir, "slice-3d-gets.bin", get3d, sizeof get3d);

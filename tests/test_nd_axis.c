@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "ndarray/tersa_nd_newapi.h"
 #include "tersa/tersa.h"
 #include "th_nd.h"
 
@@ -194,7 +193,7 @@ static void test_aligned(int storage)
     check_equal(a, &m, "aligned delete axis 2");
     do_delete(a, &m, 0, 0, 12);
     check_equal(a, &m, "aligned delete axis 0");
-    do_insert(a, &m, 2, 4, 2); /* append (start == shape) */
+    do_insert(a, &m, 2, 4, 2);  /* append (start == shape) */
     do_delete(a, &m, 1, 13, 3); /* end delete */
     a = reopen(a, storage, path);
     if (a)

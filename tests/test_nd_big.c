@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "ndarray/tersa_nd_newapi.h"
 #include "tersa/tersa.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -127,7 +126,8 @@ static tersa_array *write_big(const char *path, float *buf)
         for (int64_t j = 0; j < NJ; j += cs[1]) {
             int64_t lo[3] = {i, j, 0}, hi[3] = {i + cs[0], j + cs[1], NK};
             fill_box(buf, lo, hi);
-            CHECK_EQ(tersa_array_set_slice(a, lo, hi, NULL, buf, (size_t)cs[0] * cs[1] * NK * 4), 1);
+            CHECK_EQ(tersa_array_set_slice(a, lo, hi, NULL, buf, (size_t)cs[0] * cs[1] * NK * 4),
+                     1);
         }
     CHECK_OK(tersa_array_stats(a, &st));
     CHECK_EQ(st.chunks_read, 0);
@@ -164,8 +164,8 @@ static void check_reads(tersa_array *a, float *buf, size_t cap)
                 "plane axis 1");
     check_slice(a, (int64_t[]){0, 0, 301}, (int64_t[]){ROWS, NJ, 302}, NULL, buf, cap,
                 "plane axis 2");
-    check_slice(a, (int64_t[]){5, 60, 30}, (int64_t[]){ROWS - 1, NJ - 3, NK}, (int64_t[]){37, 41, 29},
-                buf, cap, "strided box");
+    check_slice(a, (int64_t[]){5, 60, 30}, (int64_t[]){ROWS - 1, NJ - 3, NK},
+                (int64_t[]){37, 41, 29}, buf, cap, "strided box");
     check_slice(a, (int64_t[]){ROWS - 1, NJ - 1, NK - 1}, (int64_t[]){ROWS, NJ, NK}, NULL, buf, cap,
                 "last item");
     check_slice(a, (int64_t[]){30, 62, 100}, (int64_t[]){35, 67, 400}, NULL, buf, cap,
@@ -244,7 +244,8 @@ static void test_sparse_zeros(float *buf, size_t cap)
     CHECK(a != NULL);
     if (!a)
         return;
-    int64_t boxes[3][2][2] = {{{0, 0}, {3, 5}}, {{n / 2 - 7, n / 3}, {n / 2 + 9, n / 3 + 2000}},
+    int64_t boxes[3][2][2] = {{{0, 0}, {3, 5}},
+                              {{n / 2 - 7, n / 3}, {n / 2 + 9, n / 3 + 2000}},
                               {{n - 1, n - 4}, {n, n}}};
     for (int b = 0; b < 3; b++) {
         int64_t cnt = (boxes[b][1][0] - boxes[b][0][0]) * (boxes[b][1][1] - boxes[b][0][1]);

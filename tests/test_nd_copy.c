@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "ndarray/tersa_nd_newapi.h"
 #include "tersa/tersa.h"
 #include "th_manifest.h"
 #include "th_nd.h"
@@ -101,7 +100,8 @@ static void check_zero_chunks(tersa_array *c)
     info.struct_size = sizeof info;
     CHECK_OK(tersa_array_get_info(c, &info));
     uint8_t *chunk = malloc((size_t)tersa_compress_bound((size_t)info.chunk_nbytes));
-    int64_t len = tersa_schunk_get_chunk(sc, 0, chunk, tersa_compress_bound((size_t)info.chunk_nbytes));
+    int64_t len =
+        tersa_schunk_get_chunk(sc, 0, chunk, tersa_compress_bound((size_t)info.chunk_nbytes));
     tersa_chunk_info ci;
     ci.struct_size = sizeof ci;
     CHECK_OK(len);
@@ -150,12 +150,12 @@ static void check_copy(tersa_array *src, const char *want, const tersa_nd_params
 static void test_matrix(void)
 {
     static const int32_t layouts[][2][3] = {
-        {{8, 10, 7}, {3, 4, 5}},     /* the same shapes: verbatim */
-        {{16, 10, 7}, {3, 4, 5}},    /* chunks merged along axis 0 */
-        {{5, 6, 19}, {5, 3, 19}},    /* unaligned with the source's chunks */
+        {{8, 10, 7}, {3, 4, 5}},      /* the same shapes: verbatim */
+        {{16, 10, 7}, {3, 4, 5}},     /* chunks merged along axis 0 */
+        {{5, 6, 19}, {5, 3, 19}},     /* unaligned with the source's chunks */
         {{23, 31, 19}, {23, 31, 19}}, /* one chunk, one block */
-        {{1, 1, 1}, {1, 1, 1}},      /* one item per chunk */
-        {{9, 32, 4}, {4, 7, 3}},     /* chunks larger than the array on axis 1, edge blocks */
+        {{1, 1, 1}, {1, 1, 1}},       /* one item per chunk */
+        {{9, 32, 4}, {4, 7, 3}},      /* chunks larger than the array on axis 1, edge blocks */
     };
     for (int ss = 0; ss < 3; ss++) {
         char spath[256], dpath[256], want[65];
@@ -261,8 +261,8 @@ static void test_edges(void)
     p = params(2, shape0, (int32_t[]){2, 2}, (int32_t[]){1, 2}, TERSA_STORAGE_MEMORY, NULL);
     a = tersa_array_zeros(&p);
     c = a ? tersa_array_copy(a, &(tersa_nd_params){.struct_size = sizeof p,
-                                                    .chunkshape = (int32_t[]){3, 3},
-                                                    .blockshape = (int32_t[]){1, 1}})
+                                                   .chunkshape = (int32_t[]){3, 3},
+                                                   .blockshape = (int32_t[]){1, 1}})
           : NULL;
     CHECK(c != NULL);
     CHECK_EQ(tersa_array_nitems(c), 0);
@@ -276,8 +276,8 @@ static void test_edges(void)
     CHECK(a != NULL);
     if (a) {
         digest(a, want);
-        tersa_nd_params q = params(3, NULL, (int32_t[]){4, 8, 8}, (int32_t[]){2, 8, 8},
-                                   TERSA_STORAGE_MEMORY, NULL);
+        tersa_nd_params q =
+            params(3, NULL, (int32_t[]){4, 8, 8}, (int32_t[]){2, 8, 8}, TERSA_STORAGE_MEMORY, NULL);
         c = tersa_array_copy(a, &q);
         CHECK(c != NULL);
         digest(c, hex);
@@ -307,6 +307,58 @@ static void test_edges(void)
     }
     tersa_array_free(a);
     remove_path(path);
+}
+
+/* Special zero chunks of one array, counted by decoding each chunk's header. */
+static int64_t count_zero_chunks(tersa_array *a)
+{
+    tersa_schunk *sc = tersa_array_schunk(a);
+    int64_t n = 0;
+    for (int64_t i = 0; i < tersa_schunk_nchunks(sc); i++) {
+        uint8_t chunk[64];
+        tersa_chunk_info ci = {.struct_size = sizeof ci};
+        int64_t len = tersa_schunk_get_chunk(sc, i, chunk, sizeof chunk);
+        n += len > 0 && tersa_chunk_inspect(chunk, (size_t)len, &ci) == 0 &&
+             ci.special == TERSA_SPECIAL_ZEROS;
+    }
+    return n;
+}
+
+/* A zeros source: the copy's chunks are special zero chunks, written without reading the
+ * source; after one item is set, only the chunks holding it are real ones. */
+static void test_zeros_source(void)
+{
+    int64_t shape[3] = {40, 50, 30};
+    tersa_nd_params p =
+        params(3, shape, (int32_t[]){10, 10, 10}, (int32_t[]){5, 5, 5}, TERSA_STORAGE_MEMORY, NULL);
+    tersa_nd_params q =
+        params(3, NULL, (int32_t[]){7, 20, 30}, (int32_t[]){7, 5, 6}, TERSA_STORAGE_MEMORY, NULL);
+    tersa_nd_stats st = {.struct_size = sizeof st};
+    tersa_array *a = tersa_array_zeros(&p);
+    CHECK(a != NULL);
+    if (!a)
+        return;
+    tersa_array_reset_stats(a);
+    tersa_array *c = tersa_array_copy(a, &q);
+    CHECK(c != NULL);
+    CHECK_OK(tersa_array_stats(a, &st));
+    CHECK_EQ(st.chunks_read + st.chunks_special, 0);
+    CHECK_EQ(count_zero_chunks(c), 6 * 3);
+    tersa_array_free(c);
+    int32_t one = 1;
+    CHECK_OK(
+        tersa_array_set_slice(a, (int64_t[]){13, 21, 4}, (int64_t[]){14, 22, 5}, NULL, &one, 4));
+    c = tersa_array_copy(a, &q);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_EQ(count_zero_chunks(c), 6 * 3 - 1);
+        int32_t got = 0;
+        CHECK_OK(tersa_array_get_slice(c, (int64_t[]){13, 21, 4}, (int64_t[]){14, 22, 5}, NULL,
+                                       &got, 4));
+        CHECK_EQ(got, 1);
+    }
+    tersa_array_free(c);
+    tersa_array_free(a);
 }
 
 /* The official fixture arrays re-chunked into each storage: the C-order digest must stay the
@@ -361,6 +413,7 @@ int main(void)
     test_matrix();
     test_params();
     test_edges();
+    test_zeros_source();
     test_fixtures();
     return th_report("nd_copy");
 }

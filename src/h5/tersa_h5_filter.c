@@ -136,10 +136,14 @@ static size_t decompress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size,
 {
     tersa__h5worker w;
     tersa__h5frame f;
-    tersa__h5src src = {*buf, nbytes, -1, 0, NULL};
+    tersa__h5src src;
     uint8_t *out = NULL;
     size_t len = 0, ret = 0;
     memset(&f, 0, sizeof f);
+    memset(&src, 0, sizeof src);
+    src.buf = *buf;
+    src.len = nbytes;
+    src.fd = -1;
     int rc = tersa__h5worker_init(&w);
     if (rc >= 0) rc = tersa__h5frame_open(&w, &src, &f);
     if (rc >= 0) rc = f.b2nd ? decode_b2nd(&w, &src, &f, cd, &out, &len)

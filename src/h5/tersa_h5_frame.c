@@ -23,6 +23,15 @@ int tersa__h5_grow(uint8_t **buf, size_t *cap, size_t n)
     return 0;
 }
 
+int tersa__h5_grow_zeroed(uint8_t **buf, size_t *cap, size_t n)
+{
+    size_t old = *buf ? *cap : 0;
+    if (n <= old) return 0;
+    TERSA_TRY(tersa__h5_grow(buf, cap, n));
+    memset(*buf + old, 0, n - old);
+    return 0;
+}
+
 int tersa__h5worker_init(tersa__h5worker *w)
 {
     memset(w, 0, sizeof *w);
@@ -52,6 +61,7 @@ void tersa__h5worker_free(tersa__h5worker *w)
     tersa__free(w->stored);
     tersa__free(w->blk);
     tersa__free(w->bout);
+    tersa__free(w->lazy);
     tmpl_clear(&w->tmpl);
     memset(w, 0, sizeof *w);
 }
@@ -80,7 +90,22 @@ int tersa__h5src_need(tersa__h5src *s, int64_t off, int64_t n)
                            "outside the stored chunk of %zu bytes", off, n, s->len);
     if (s->fd < 0 || n == 0) return 0;
     if (s->nread) *s->nread += n;
+    if (s->nloaded < H5_LOADED_MAX) {
+        s->loaded[2 * s->nloaded] = off;
+        s->loaded[2 * s->nloaded + 1] = n;
+    }
+    if (s->nloaded <= H5_LOADED_MAX) s->nloaded++;
     return pread_all(s->fd, s->pos + off, s->buf + off, (size_t)n);
+}
+
+void tersa__h5src_scrub(tersa__h5src *s)
+{
+    if (s->nloaded > H5_LOADED_MAX) {
+        memset(s->buf, 0, s->len);
+        return;
+    }
+    for (int i = 0; i < s->nloaded; i++)
+        memset(s->buf + s->loaded[2 * i], 0, (size_t)s->loaded[2 * i + 1]);
 }
 
 /* ---- Opening ---------------------------------------------------------------------------- */

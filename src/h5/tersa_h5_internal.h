@@ -121,7 +121,8 @@ typedef struct tersa__h5worker {
     int64_t *ranges;      /* byte ranges to read (pairs) */
     uint8_t *stored;      /* a stored chunk read whole */
     uint8_t *blk, *bout;  /* block-wise compression: one block, and it compressed */
-    size_t scap, scap2, mergecap, mcap, rcap, storedcap, blkcap, boutcap;
+    uint8_t *lazy;        /* image of a lazily read stored chunk: all zero between uses */
+    size_t scap, scap2, mergecap, mcap, rcap, storedcap, blkcap, boutcap, lazycap;
     bool block_threads;   /* decode a chunk's blocks on the pool (else one block at a time) */
     tersa__h5tmpl tmpl;   /* frame template of the last chunks built */
     bool templates;       /* learn templates (workers that build many frames) */
@@ -134,18 +135,28 @@ int tersa__h5worker_init(tersa__h5worker *w);
 void tersa__h5worker_free(tersa__h5worker *w);
 /* Grow *buf to hold n bytes. */
 int tersa__h5_grow(uint8_t **buf, size_t *cap, size_t n);
+/* The same for a buffer kept all zero: new bytes are zeroed. */
+int tersa__h5_grow_zeroed(uint8_t **buf, size_t *cap, size_t n);
+
+#define H5_LOADED_MAX 24 /* loaded ranges a lazy source remembers (more: scrub it whole) */
 
 /* Where a stored chunk's bytes come from: memory (whole), or a file read on demand (lazy: buf is
- * a zero-filled image of len bytes, filled as parts are needed). */
+ * a zero-filled image of len bytes, filled as parts are needed; the parts read are remembered
+ * so that tersa__h5src_scrub can zero them again, which keeps bytes of one chunk from showing
+ * through where a damaged frame makes the decoder look at parts never read). */
 typedef struct tersa__h5src {
     uint8_t *buf;
     size_t len;
     int fd;        /* >= 0: lazy */
     int64_t pos;   /* file position of byte 0 */
     int64_t *nread;
+    int64_t loaded[2 * H5_LOADED_MAX]; /* lazy: (offset, length) of the parts read */
+    int nloaded;   /* H5_LOADED_MAX + 1: too many, scrub all */
 } tersa__h5src;
 
 int tersa__h5src_need(tersa__h5src *s, int64_t off, int64_t n);
+/* Zero again what a lazy source read into its buffer. */
+void tersa__h5src_scrub(tersa__h5src *s);
 
 /* An opened frame (one HDF5 chunk). */
 typedef struct tersa__h5frame {

@@ -130,27 +130,26 @@ static int check_fletcher(const uint8_t *p, size_t len)
 }
 
 /* The chunk's bytes: the caller's copy, one whole pread into the worker's buffer, or (a small
- * part of a large chunk) a lazily filled zeroed image. */
+ * part of a large chunk) a lazily filled zeroed image (*lazy set: scrub it after use). */
 static int open_src(tersa_h5dset *d, tersa__h5worker *w, const tersa__h5ref *ref, uint8_t *raw,
-                    bool lazy, tersa__h5src *src, bool *owned)
+                    bool small, tersa__h5src *src, bool *lazy)
 {
     memset(src, 0, sizeof *src);
     src->fd = -1;
     src->len = (size_t)ref->size;
     src->nread = &w->bytes_read;
-    *owned = false;
+    *lazy = false;
     if (raw) {
         src->buf = raw;
         w->bytes_read += (int64_t)ref->size;
         return 0;
     }
     src->pos = d->base + (int64_t)ref->addr;
-    if (lazy && ref->size >= H5_LAZY_MIN) {
-        src->buf = tersa__calloc(1, src->len);
-        if (!src->buf) return tersa__fail(TERSA_ERR_NOMEM, "no memory for a stored chunk of %zu "
-                                          "bytes", src->len);
-        *owned = true;
+    if (small && ref->size >= H5_LAZY_MIN) {
+        TERSA_TRY(tersa__h5_grow_zeroed(&w->lazy, &w->lazycap, src->len));
+        src->buf = w->lazy;
         src->fd = d->fd;
+        *lazy = true;
         return 0;
     }
     TERSA_TRY(tersa__h5_grow(&w->stored, &w->storedcap, src->len));
@@ -199,10 +198,10 @@ int tersa__h5_read_chunk(tersa_h5dset *d, tersa__h5worker *w, const tersa__h5ref
         return 2;
     }
     tersa__h5src src;
-    bool owned;
-    int rc = open_src(d, w, ref, raw, !d->fletcher && small_part(box), &src, &owned);
+    bool lazy;
+    int rc = open_src(d, w, ref, raw, !d->fletcher && small_part(box), &src, &lazy);
     if (rc >= 0) rc = decode_stored(d, w, ref, &src, box);
-    if (owned) tersa__free(src.buf);
+    if (lazy) tersa__h5src_scrub(&src);
     return rc;
 }
 

@@ -5,7 +5,6 @@
 
 #include "frame/tersa_frame_internal.h"
 #include "ndarray/tersa_nd_internal.h"
-#include "ndarray/tersa_nd_newapi.h"
 
 static int check_axis(const tersa_array *a, int axis, const char *fn)
 {

@@ -3,8 +3,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "frame/tersa_frame_internal.h"
 #include "chunk/tersa_chunk_internal.h"
+#include "frame/tersa_frame_internal.h"
 #include "ndarray/tersa_nd_internal.h"
 
 #define ND_KIB 1024
@@ -223,8 +223,8 @@ int64_t tersa__nd_special_chunk(const tersa__nd_geom *g, int kind, const void *v
     /* Header blocksize = the b2nd block, as C-Blosc2's b2nd_full writes it: C-Blosc2's b2nd
      * readers size their block masks from it. */
     int32_t bs = (int32_t)(g->block_nbytes <= g->chunk_nbytes ? g->block_nbytes : g->chunk_nbytes);
-    return tersa__special_write(kind, g->itemsize, (int32_t)g->chunk_nbytes, bs, value,
-                                g->itemsize, buf, cap);
+    return tersa__special_write(kind, g->itemsize, (int32_t)g->chunk_nbytes, bs, value, g->itemsize,
+                                buf, cap);
 }
 
 /* Append nchunks copies of one special chunk. */

@@ -64,8 +64,7 @@ void tersa__nd_strides(int ndim, const int64_t *extent, int64_t *strides);
 void tersa__nd_unravel(int ndim, const int64_t *grid, int64_t n, int64_t *cc);
 int64_t tersa__nd_ravel(int ndim, const int64_t *grid, const int64_t *cc);
 /* The box of chunk cc inside the array: [start, stop) per axis. */
-void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start,
-                         int64_t *stop);
+void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start, int64_t *stop);
 
 /* ---- tersa_nd_array.c --------------------------------------------------------------- */
 /* Allocate the scratch buffers for a's geometry. */

@@ -30,8 +30,7 @@ int64_t tersa__nd_ravel(int ndim, const int64_t *grid, const int64_t *cc)
     return n;
 }
 
-void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start,
-                         int64_t *stop)
+void tersa__nd_chunk_box(const tersa__nd_geom *g, const int64_t *cc, int64_t *start, int64_t *stop)
 {
     for (int i = 0; i < g->ndim; i++) {
         start[i] = cc[i] * g->cs[i];

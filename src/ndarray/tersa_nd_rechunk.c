@@ -6,7 +6,6 @@
 
 #include "frame/tersa_frame_internal.h"
 #include "ndarray/tersa_nd_internal.h"
-#include "ndarray/tersa_nd_newapi.h"
 
 /* The shapes of the copy: the caller's, or the source's (with 0 placeholders of empty axes
  * turned into 1, which creation needs). */
@@ -82,7 +81,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 typedef struct copy_job {
     tersa_array *src, *dst;
-    uint8_t *region;  /* the source items of one destination chunk, C order */
+    uint8_t *region; /* the source items of one destination chunk, C order */
     size_t regioncap;
     uint8_t zero[TERSA_MAX_OVERHEAD + 64]; /* a special zeros chunk of the destination */
     int64_t zerolen;

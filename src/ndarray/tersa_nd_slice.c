@@ -128,9 +128,9 @@ typedef struct rd {
 static int chunk_items(const rd *r, int64_t i0, int64_t ni, uint8_t *out, size_t cap)
 {
     tersa_array *a = r->a;
-    int64_t rc = r->p ? tersa_getitem(tersa_schunk_dctx(a->sc), r->p, (size_t)r->cb, i0, ni, out,
-                                      cap)
-                      : tersa_schunk_getitem(a->sc, r->n, i0, ni, out, cap);
+    int64_t rc =
+        r->p ? tersa_getitem(tersa_schunk_dctx(a->sc), r->p, (size_t)r->cb, i0, ni, out, cap)
+             : tersa_schunk_getitem(a->sc, r->n, i0, ni, out, cap);
     if (rc < 0)
         return tersa__fail_prefix((int)rc, "b2nd chunk %" PRId64, r->n);
     return 0;
