@@ -35,8 +35,6 @@
 #include "tersa/tersa.h"
 #include "tersa_bench_core.h"
 
-/* Until tersa_schunk_set_durable moves into tersa_frame.h (see src/frame/tersa_frame_newapi.h). */
-TERSA_API int tersa_schunk_set_durable(tersa_schunk *schunk, int durable);
 
 #define MAX_RUNS 15
 #define POOL 16

@@ -16,7 +16,6 @@
 #include <sys/mman.h>
 #endif
 
-#include "frame/tersa_frame_newapi.h"
 #include "tersa/tersa.h"
 
 #define FZ_MAX_CHUNKS 64           /* chunks decoded per frame */

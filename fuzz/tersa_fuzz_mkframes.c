@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "frame/tersa_frame_internal.h"
-#include "frame/tersa_frame_newapi.h"
 #include "tersa/tersa.h"
 
 static const char *outdir;

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "frame/tersa_frame_internal.h"
-#include "frame/tersa_frame_newapi.h"
 #include "harness.h"
 #include "tersa/tersa.h"
 #include "tersa/tersa_frame.h"

@@ -204,7 +204,9 @@ TERSA_API int64_t tersa_schunk_append_chunk(tersa_schunk *schunk, const void *ch
 
 /* Changing existing chunks. Memory frames are compacted after each change; file frames append
  * new payloads at the end of the chunk area and leave replaced or deleted ones as unused bytes
- * (counted in cbytes), as C-Blosc2 does; sparse frames rewrite or remove chunk files. The
+ * (counted in cbytes; tersa_schunk_compact reclaims them); sparse frames write new chunk files
+ * and replace the index by rename. Every change to a file or sparse frame is crash-safe
+ * (doc/frames.md, and tersa_schunk_set_durable below). The
  * chunk-size rules of append apply (a chunk of another size not at the end makes the frame
  * variable-size). */
 /* Insert a compressed chunk before position nchunk (0..nchunks). Returns the new count. */
@@ -230,6 +232,47 @@ TERSA_API int64_t tersa_schunk_to_buffer(tersa_schunk *schunk, void *dst, size_t
  * source's path. Returns the new schunk or NULL. */
 TERSA_API tersa_schunk *tersa_schunk_copy(tersa_schunk *schunk,
                                           const tersa_schunk_params *params);
+
+
+/* ---- Crash safety --------------------------------------------------------------------- */
+
+/* File and sparse frames are changed so that a crash of the process at any moment leaves
+ * the frame as the last change that returned success left it, or (for the change under way)
+ * as that change leaves it; never a frame that fails to open or loses a chunk (doc/frames.md
+ * describes the protocol). A change that returns an error may or may not be on disk; the
+ * schunk then refuses further changes (TERSA_ERR_STATE) and must be reopened.
+ *
+ * With durable set, every change is also synced to stable storage (fdatasync of the data,
+ * then of the header; fsync of the folder after a rename) before it returns, so that it
+ * survives a power failure. Off by default. Returns 0, or TERSA_ERR_PARAM on NULL. */
+TERSA_API int tersa_schunk_set_durable(tersa_schunk *schunk, int durable);
+
+/* Reclaim space: a file frame is rewritten without the bytes that updates and deletes left
+ * unused (into "<path>.tersa-compact", then renamed over the frame: crash-safe); a sparse
+ * frame loses chunk files that no index entry uses (left by a crash); a memory frame is
+ * already compact. Chunks are copied, not recompressed. The schunk stays open on the new
+ * file. Returns 0 or a negative error (the frame is then unchanged). */
+TERSA_API int tersa_schunk_compact(tersa_schunk *schunk);
+
+/* ---- Splitting and merging by chunk --------------------------------------------------- */
+
+/* A new super-chunk holding chunks [first, first + count) of schunk, copied without
+ * recompression, with schunk's parameters, metalayers and vlmetalayers (params->storage,
+ * path and overwrite are used; as for tersa_schunk_copy). Returns NULL on error (an empty
+ * range gives an empty super-chunk; a range outside 0..nchunks gives TERSA_ERR_RANGE). */
+TERSA_API tersa_schunk *tersa_schunk_extract(tersa_schunk *schunk, int64_t first, int64_t count,
+                                             const tersa_schunk_params *params);
+
+/* Append every chunk of src to dst (writable), copying the compressed bytes verbatim. The two
+ * must have the same typesize, blocksize, codec, codec meta, clevel, filter pipeline, split
+ * mode, dictionary flag and block kind (regular / VL-blocks), else TERSA_ERR_PARAM naming the
+ * first difference. A fixed-size dst stays fixed-size: src must then have dst's chunksize (or
+ * dst be empty), and dst must not end with a short chunk, else TERSA_ERR_PARAM. Metalayers and
+ * vlmetalayers of src are not copied. For file and sparse dst the whole concatenation is one
+ * change (all or nothing after a crash). src may be dst (doubles it). Returns the new number
+ * of chunks of dst. */
+TERSA_API int64_t tersa_schunk_concat(tersa_schunk *dst, tersa_schunk *src);
+
 
 #ifdef __cplusplus
 }

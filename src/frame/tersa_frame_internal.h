@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "common/tersa_internal.h"
-#include "frame/tersa_frame_newapi.h"
 #include "frame/tersa_msgpack.h"
 #include "tersa/tersa_frame.h"
 

@@ -4,6 +4,7 @@
  * and building frames the way the official filter does. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,6 +425,60 @@ static int blocks_one_by_one(tersa__h5worker *w, tersa__h5frame *f, const tersa_
     return 0;
 }
 
+/* The blocks of one chunk decoded by all workers of the pool, each block into the decoding
+ * worker's scratch and copied out from there (blocks cover disjoint parts of the box). */
+typedef struct pblocks {
+    tersa__h5worker *peers;
+    const tersa__h5frame *f;
+    const tersa__h5box *b;
+    const h5geom *g;
+    const int64_t *list; /* block numbers */
+    _Atomic int failed;
+    char err[H5_ERRLEN];
+} pblocks;
+
+static int pblock_task(void *arg, int t, int worker)
+{
+    pblocks *p = arg;
+    tersa__h5worker *w = &p->peers[worker];
+    const tersa__h5frame *f = p->f;
+    int64_t k = p->list[t], ts = f->ci.typesize, bsize = f->ci.blocksize;
+    int64_t len = f->ci.nbytes - k * bsize < bsize ? f->ci.nbytes - k * bsize : bsize;
+    int64_t n = tersa__h5_grow(&w->scratch, &w->scap, (size_t)bsize);
+    if (n >= 0)
+        n = tersa_getitem(w->dctx, f->chunk, (size_t)f->ci.cbytes, k * bsize / ts, len / ts,
+                          w->scratch, w->scap);
+    if (n < 0) {
+        int zero = 0;
+        if (atomic_compare_exchange_strong(&p->failed, &zero, 1))
+            snprintf(p->err, sizeof p->err, "%s", tersa_error_detail());
+        return (int)n;
+    }
+    tersa__h5_block_copy_one(p->b, p->g->bs, w->scratch, k, true);
+    return 0;
+}
+
+static int blocks_in_parallel(tersa__h5worker *w, tersa__h5frame *f, const tersa__h5box *b,
+                              const h5geom *g, int64_t nb)
+{
+    int64_t ts = f->ci.typesize > 0 ? f->ci.typesize : 1, n = 0;
+    if (f->ci.blocksize <= 0 || f->ci.blocksize % ts || f->ci.nbytes % ts || nb > INT32_MAX)
+        return blocks_one_by_one(w, f, b, g, nb); /* which reports the error */
+    uint8_t *rb = (uint8_t *)w->ranges;
+    TERSA_TRY(tersa__h5_grow(&rb, &w->rcap, (size_t)(3 * nb + 2) * sizeof(int64_t)));
+    int64_t *list = w->ranges = (int64_t *)rb;
+    for (int64_t k = 0; k < nb; k++)
+        if (w->mask[k]) list[n++] = k;
+    for (int i = 0; i < w->npeers; i++)
+        TERSA_TRY(tersa_dctx_set(w->peers[i].dctx, TERSA_P_FRAME_TYPESIZE, f->typesize));
+    pblocks p = {w->peers, f, b, g, list, 0, ""};
+    TERSA_TRY(tersa_dctx_set_pool(w->dctx, NULL));
+    int rc = tersa__pool_run(w->pool, w->npeers, (int)n, pblock_task, &p);
+    int rc2 = tersa_dctx_set_pool(w->dctx, w->pool);
+    if (rc < 0) return tersa__fail(rc, "%s", p.err[0] ? p.err : tersa_error_message(rc));
+    return rc2;
+}
+
 /* Decode the blocks the box needs into the scratch, then copy the box out. */
 static int read_blocks(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f,
                        const tersa__h5box *b, const h5geom *g)
@@ -437,8 +492,10 @@ static int read_blocks(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f,
     w->blocks_total += nb;
     TERSA_TRY(load_blocks(w, src, f, w->mask));
     bool delta = has_delta(&f->ci) && !f->ci.memcpyed;
-    if (g->blocked && !w->block_threads && !delta && !f->ci.special && nb > 1)
-        return blocks_one_by_one(w, f, b, g, nb);
+    if (g->blocked && !delta && !f->ci.special && !f->ci.vlblocks && nb > 1) {
+        if (!w->block_threads) return blocks_one_by_one(w, f, b, g, nb);
+        return blocks_in_parallel(w, f, b, g, nb);
+    }
     int64_t n = tersa_decompress_blocks(w->dctx, f->chunk, (size_t)f->ci.cbytes, w->mask,
                                         (size_t)nb, w->scratch, w->scap);
     if (n < 0) return (int)n;

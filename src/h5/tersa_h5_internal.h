@@ -124,6 +124,9 @@ typedef struct tersa__h5worker {
     uint8_t *lazy;        /* image of a lazily read stored chunk: all zero between uses */
     size_t scap, scap2, mergecap, mcap, rcap, storedcap, blkcap, boutcap, lazycap;
     bool block_threads;   /* decode a chunk's blocks on the pool (else one block at a time) */
+    struct tersa__h5worker *peers; /* with block_threads: all workers of the pool, */
+    int npeers;                    /* npeers of them, worker 0 first */
+    tersa_pool *pool;              /* and the pool */
     tersa__h5tmpl tmpl;   /* frame template of the last chunks built */
     bool templates;       /* learn templates (workers that build many frames) */
     uint8_t special[64];

@@ -237,6 +237,9 @@ int tersa__h5_run(tersa_h5dset *d, int n, tersa__task_fn fn, void *arg)
     d->par_chunks = chunk_par;
     tersa_dctx_set_pool(d->w[0].dctx, chunk_par ? NULL : d->pool);
     d->w[0].block_threads = !chunk_par && d->nw > 1;
+    d->w[0].peers = d->w;
+    d->w[0].npeers = d->nw;
+    d->w[0].pool = d->pool;
     int64_t before[256];
     for (int i = 0; i < d->nw; i++) {
         tersa_dstats s = {sizeof s, 0, 0, 0};

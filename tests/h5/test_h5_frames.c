@@ -5,7 +5,8 @@
  * batch compressed while the previous one is stored); this test feeds it chunks that make
  * each shortcut fall back: special chunks (zeros, NaN, one repeated value), chunks whose blocks
  * are partly special, incompressible chunks, padded edge blocks, several codecs and filters,
- * 1 and 3 threads, and writes split over several calls. */
+ * 1 and 3 threads, and writes split over several calls. Reads within one chunk (blocks decoded
+ * on all threads) are checked on the same datasets. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -120,6 +121,28 @@ static void same_chunks(const fcase *c, hid_t a, hid_t b)
     free(y);
 }
 
+/* Reads within one chunk (whole chunks, and boxes over several blocks) decode their blocks on
+ * all the handle's threads; compare with the source. */
+static void check_chunk_reads(tersa_h5dset *d, const fcase *c, const uint8_t *src, size_t isz)
+{
+    static uint8_t got[1 << 20], want[1 << 20];
+    uint64_t rng = 5;
+    for (int r = 0; r < 12; r++) {
+        int64_t start[3] = {0, 0, 0}, count[3] = {1, 1, 1}, step[3] = {1, 1, 1};
+        for (int i = 0; i < c->rank; i++) {
+            int64_t nc = (c->shape[i] + c->chunk[i] - 1) / c->chunk[i];
+            int64_t lo = (int64_t)(th_rand(&rng) % (uint64_t)nc) * c->chunk[i];
+            int64_t room = c->shape[i] - lo < c->chunk[i] ? c->shape[i] - lo : c->chunk[i];
+            start[i] = lo + (r % 2 ? (int64_t)(th_rand(&rng) % (uint64_t)room) / 2 : 0);
+            count[i] = r % 2 ? 1 + (lo + room - start[i] - 1) / 2 : room;
+        }
+        size_t n = th_h5_ref_slab(src, c->rank, c->shape, isz, start, count, step, want);
+        if (n > sizeof got) continue;
+        CHECK_EQ(tersa_h5_read(d, start, count, NULL, got, sizeof got), (int64_t)n);
+        CHECK_MEM(got, want, n);
+    }
+}
+
 /* Write c directly with nthreads (in two calls along axis 0), compare with the pipeline. */
 static void check_case(hid_t f, const fcase *c, int nthreads)
 {
@@ -140,6 +163,7 @@ static void check_case(hid_t f, const fcase *c, int nthreads)
     CHECK(tersa_h5_write(d, start, count, NULL, src + half, n - half) >= 0);
     CHECK_EQ(tersa_h5_read(d, NULL, NULL, NULL, got, n), (int64_t)n);
     CHECK_MEM(got, src, n);
+    check_chunk_reads(d, c, src, isz);
     hid_t p = pipeline_copy(f, d, pn, src);
     same_chunks(c, tersa_h5_dataset_id(d), p);
     H5Dclose(p);
