@@ -235,6 +235,12 @@ int tcli_h5_sink_open(struct tcli_sink *k, const struct tcli_out_params *p);
 /* Write rows [row0, row0 + rows) of axis 0 (rows of the output's other axes, C order). */
 int tcli_h5_sink_rows(struct tcli_sink *k, int64_t row0, int64_t rows, const uint8_t *buf,
                       size_t n);
+/* `tersa convert -r`: a new HDF5 file dst with every group, link and attribute of src; every
+ * dataset with fixed-size items goes through fn(ctx, "SRC:/path", "DST:/path"), the others
+ * (variable-length, empty, scalar) are copied as they are with H5Ocopy (said with verbose).
+ * TCLI_OK, or TCLI_FAIL (printed; dst removed). */
+typedef int (*tcli_h5_conv_fn)(void *ctx, const char *src, const char *dst);
+int tcli_h5_repack(const char *src, const char *dst, int verbose, tcli_h5_conv_fn fn, void *ctx);
 /* Close the dataset and file; with discard, remove what was created. */
 int tcli_h5_sink_close(struct tcli_sink *k, int discard);
 
@@ -259,6 +265,7 @@ typedef struct tcli_out_params {
     const int32_t *chunks; /* b2nd: chunkshape / blockshape, NULL = automatic */
     const int32_t *blocks;
     int force; /* replace an existing output */
+    void *h5src; /* HDF5 to HDF5: the source's layer handle, whose datatype DST keeps */
 } tcli_out_params;
 
 typedef struct tcli_sink {

@@ -364,7 +364,8 @@ int tcli_h5_sink_open(tcli_sink *k, const tcli_out_params *p)
         rc = tcli_h5_sink_file(k, file, name, p->force);
     tcli_h5_sink_params(&hp, p);
     hp.chunkshape = cs;
-    hp.type = tcli_h5_type(p->dtype, p->itemsize);
+    hp.type = p->h5src ? H5Dget_type(tersa_h5_dataset_id(p->h5src))
+                       : tcli_h5_type(p->dtype, p->itemsize);
     hp.lcpl = H5Pcreate(H5P_LINK_CREATE);
     if (hp.lcpl >= 0)
         H5Pset_create_intermediate_group(hp.lcpl, 1);
@@ -422,6 +423,204 @@ int tcli_h5_sink_close(tcli_sink *k, int discard)
     k->h5made = 0;
     free(k->h5name);
     k->h5name = NULL;
+    return rc;
+}
+
+/* ---- tersa convert -r: repack a whole file --------------------------------------------- */
+
+typedef struct tcli_h5_repack_st {
+    hid_t src, dst;
+    int verbose, failed;
+    char **names; /* datasets to convert (malloc'd paths) */
+    size_t n, cap;
+} tcli_h5_repack_st;
+
+/* Copy one attribute of `loc` to the object id in *data (fixed and variable-length types). */
+static herr_t tcli_h5_attr_cb(hid_t loc, const char *name, const H5A_info_t *ai, void *data)
+{
+    hid_t to = *(hid_t *)data, a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1, sp = a >= 0 ? H5Aget_space(a) : -1, b = -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t sz = t >= 0 ? H5Tget_size(t) : 0;
+    void *buf = n >= 0 && sz ? calloc((size_t)n + 1, sz) : NULL;
+    int ok = buf && H5Aread(a, t, buf) >= 0;
+    (void)ai;
+    if (ok && (b = H5Acreate2(to, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0)
+        ok = H5Awrite(b, t, buf) >= 0;
+    if (ok && (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0))
+        H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
+    free(buf);
+    if (b >= 0)
+        H5Aclose(b);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return 0; /* an attribute that cannot be copied is left out */
+}
+
+/* Copy the attributes of object `name` of file s->src to the same object of s->dst. */
+static void tcli_h5_copy_attrs(hid_t src, hid_t dst, const char *name)
+{
+    hid_t a = H5Oopen(src, name, H5P_DEFAULT), b = H5Oopen(dst, name, H5P_DEFAULT);
+    if (a >= 0 && b >= 0)
+        H5Aiterate2(a, H5_INDEX_NAME, H5_ITER_INC, NULL, tcli_h5_attr_cb, &b);
+    if (a >= 0)
+        H5Oclose(a);
+    if (b >= 0)
+        H5Oclose(b);
+}
+
+/* 1 when the dataset can go through the convert path: fixed-size items, rank >= 1, items. */
+static int tcli_h5_convertible(hid_t d)
+{
+    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    int ok = rank >= 1 && rank <= TCLI_MAXDIM && n > 0 && c != H5T_VLEN && c != H5T_REFERENCE &&
+             c != H5T_NO_CLASS && H5Tdetect_class(t, H5T_VLEN) == 0 &&
+             H5Tis_variable_str(t) <= 0 && H5Tget_size(t) <= INT32_MAX;
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return ok;
+}
+
+static int tcli_h5_remember(tcli_h5_repack_st *st, const char *name)
+{
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? 2 * st->cap : 16;
+        char **p = realloc(st->names, cap * sizeof *p);
+        if (!p)
+            return -1;
+        st->names = p, st->cap = cap;
+    }
+    char *c = tcli_concat("/", name);
+    if (!c)
+        return -1;
+    st->names[st->n++] = c;
+    return 0;
+}
+
+/* A dataset: remembered for conversion, or copied as it is with H5Ocopy. */
+static int tcli_h5_repack_dset(tcli_h5_repack_st *st, hid_t d, const char *name)
+{
+    if (tcli_h5_convertible(d))
+        return tcli_h5_remember(st, name);
+    if (H5Ocopy(st->src, name, st->dst, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
+        return -1;
+    if (st->verbose)
+        fprintf(stderr, "/%s: copied as it is (variable-length, empty or not chunkable)\n",
+                name);
+    return 0;
+}
+
+/* A soft link is recreated; external and user-defined links are left out. */
+static int tcli_h5_repack_link(tcli_h5_repack_st *st, const char *name, const H5L_info_t *li)
+{
+    char val[4096];
+    if (li->type == H5L_TYPE_SOFT && li->u.val_size <= sizeof val &&
+        H5Lget_val(st->src, name, val, sizeof val, H5P_DEFAULT) >= 0)
+        return H5Lcreate_soft(val, st->dst, name, H5P_DEFAULT, H5P_DEFAULT) < 0 ? -1 : 0;
+    if (st->verbose)
+        fprintf(stderr, "/%s: external link left out\n", name);
+    return 0;
+}
+
+/* H5Lvisit callback: groups recreated (with their attributes), datasets sorted out, named
+ * datatypes copied. */
+static herr_t tcli_h5_repack_cb(hid_t g, const char *name, const H5L_info_t *li, void *data)
+{
+    tcli_h5_repack_st *st = data;
+    int rc = 0;
+    (void)g;
+    if (li->type != H5L_TYPE_HARD)
+        rc = tcli_h5_repack_link(st, name, li);
+    hid_t o = li->type == H5L_TYPE_HARD ? H5Oopen(st->src, name, H5P_DEFAULT) : -1;
+    H5I_type_t it = o >= 0 ? H5Iget_type(o) : H5I_BADID;
+    if (it == H5I_GROUP) {
+        hid_t ng = H5Gcreate2(st->dst, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = ng < 0 ? -1 : H5Gclose(ng) < 0 ? -1 : 0;
+        if (rc == 0)
+            tcli_h5_copy_attrs(st->src, st->dst, name);
+    } else if (it == H5I_DATASET) {
+        rc = tcli_h5_repack_dset(st, o, name);
+    } else if (it == H5I_DATATYPE) {
+        rc = H5Ocopy(st->src, name, st->dst, name, H5P_DEFAULT, H5P_DEFAULT) < 0 ? -1 : 0;
+    }
+    if (o >= 0)
+        H5Oclose(o);
+    if (rc < 0)
+        fprintf(stderr, "error: /%s: cannot copy it to the new file\n", name);
+    st->failed |= rc < 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Phase 1: the new file with every group, attribute of groups and uncovertible dataset. */
+static int tcli_h5_repack_tree(tcli_h5_repack_st *st, const char *src, const char *dst)
+{
+    H5E_BEGIN_TRY
+    {
+        st->src = H5Fopen(src, H5F_ACC_RDONLY, H5P_DEFAULT);
+        st->dst = st->src >= 0 ? H5Fcreate(dst, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        if (st->dst >= 0) {
+            tcli_h5_copy_attrs(st->src, st->dst, "/");
+            H5Lvisit(st->src, H5_INDEX_NAME, H5_ITER_INC, tcli_h5_repack_cb, st);
+        }
+    }
+    H5E_END_TRY;
+    if (st->src < 0)
+        fprintf(stderr, "error: %s: cannot open the HDF5 file\n", src);
+    else if (st->dst < 0)
+        fprintf(stderr, "error: %s: cannot create the HDF5 file\n", dst);
+    int rc = st->src < 0 || st->dst < 0 || st->failed ? TCLI_FAIL : TCLI_OK;
+    if (st->dst >= 0 && H5Fclose(st->dst) < 0)
+        rc = TCLI_FAIL;
+    st->dst = -1;
+    return rc;
+}
+
+/* Phase 2: every remembered dataset through fn, then its attributes. */
+static int tcli_h5_repack_data(tcli_h5_repack_st *st, const char *src, const char *dst,
+                               tcli_h5_conv_fn fn, void *ctx)
+{
+    int rc = TCLI_OK;
+    for (size_t i = 0; i < st->n && rc == TCLI_OK; i++) {
+        char *a = tcli_concat(src, ":"), *b = tcli_concat(dst, ":");
+        char *sa = a ? tcli_concat(a, st->names[i]) : NULL;
+        char *db = b ? tcli_concat(b, st->names[i]) : NULL;
+        rc = sa && db ? fn(ctx, sa, db) : TCLI_FAIL;
+        free(a), free(b), free(sa), free(db);
+    }
+    H5E_BEGIN_TRY
+    {
+        st->dst = rc == TCLI_OK ? H5Fopen(dst, H5F_ACC_RDWR, H5P_DEFAULT) : -1;
+        for (size_t i = 0; st->dst >= 0 && i < st->n; i++)
+            tcli_h5_copy_attrs(st->src, st->dst, st->names[i]);
+    }
+    H5E_END_TRY;
+    if (st->dst >= 0 && H5Fclose(st->dst) < 0)
+        rc = TCLI_FAIL;
+    return rc;
+}
+
+int tcli_h5_repack(const char *src, const char *dst, int verbose, tcli_h5_conv_fn fn, void *ctx)
+{
+    tcli_h5_repack_st st = {.src = -1, .dst = -1, .verbose = verbose};
+    int rc = tcli_h5_repack_tree(&st, src, dst);
+    if (rc == TCLI_OK)
+        rc = tcli_h5_repack_data(&st, src, dst, fn, ctx);
+    if (st.src >= 0)
+        H5Fclose(st.src);
+    for (size_t i = 0; i < st.n; i++)
+        free(st.names[i]);
+    free(st.names);
+    if (rc != TCLI_OK)
+        remove(dst);
     return rc;
 }
 
@@ -486,6 +685,16 @@ int tcli_h5_sink_close(struct tcli_sink *k, int discard)
 {
     (void)k, (void)discard;
     return TCLI_OK;
+}
+
+int tcli_h5_repack(const char *src, const char *dst, int verbose, tcli_h5_conv_fn fn, void *ctx)
+{
+    (void)dst, (void)verbose, (void)fn, (void)ctx;
+    fprintf(stderr,
+            "error: %s: repacking HDF5 files needs the HDF5 layer (libtersa_h5), not in this "
+            "build\n",
+            src);
+    return TCLI_FAIL;
 }
 
 #endif

@@ -12,20 +12,24 @@
 
 typedef struct tcli_conv_args {
     const char *to, *chunks, *blocks, *slice, *dtype, *chunksize;
-    int force, verbose, quiet, progress, no_progress;
+    int force, verbose, quiet, progress, no_progress, repack;
     tersa_cctx *cctx;
     int typesize_given;
 } tcli_conv_args;
 
 static void tcli_convert_usage(FILE *f)
 {
-    fprintf(f, "usage: tersa convert SRC DST [options]\n\n"
+    fprintf(f, "usage: tersa convert SRC DST [options]\n"
+               "       tersa convert -r SRC.h5 DST.h5 [options]\n\n"
                "Convert between .npy files, b2nd arrays (*.b2nd), frames (*.b2frame), bare\n"
                "chunks (*.cdata) and Blosc2 datasets of HDF5 files (FILE.h5:/path; as DST the\n"
                "dataset defaults to /data and intermediate groups are created). The kind of\n"
                "DST comes from its name or --to. Frames and chunks are 1-D arrays of their\n"
                "typesize; an array written to a frame keeps its items in C order. Data are\n"
-               "streamed: one piece of SRC and one chunk row of DST in memory at a time.\n\n"
+               "streamed: one piece of SRC and one chunk row of DST in memory at a time.\n"
+               "With -r, every group, link and attribute of the HDF5 file SRC is recreated\n"
+               "in DST and every dataset (any filter) rewritten as a Blosc2 dataset, one at\n"
+               "a time; variable-length, scalar and empty datasets are copied as they are.\n\n"
                "Options:\n"
                "  --to KIND          npy, b2nd, frame, chunk, hdf5 or raw (needed for DST \"-\")\n"
                "  --chunks LIST      b2nd or HDF5 chunk shape, e.g. 64,128 (default automatic)\n"
@@ -33,6 +37,7 @@ static void tcli_convert_usage(FILE *f)
                "  --chunksize SIZE   frame chunk bytes (K/M/G suffixes; default 4M)\n"
                "  --slice SPEC       convert a selection (as tersa cat --slice)\n"
                "  --dtype TYPE       the NumPy type recorded in DST when SRC has none\n"
+               "  -r, --repack       repack a whole HDF5 file (SRC.h5 DST.h5)\n"
                "  -f, --force        overwrite DST\n"
                "  -v, --verbose      print what was written\n"
                "  -q, --quiet        no progress bar\n"
@@ -187,7 +192,8 @@ static int tcli_convert_run(tcli_src *s, const char *dst, int kind, tcli_conv_ar
                          .dtype = s->dtype ? s->dtype : a->dtype,
                          .chunks = a->chunks ? chunks : NULL,
                          .blocks = a->blocks ? blocks : NULL,
-                         .force = a->force};
+                         .force = a->force,
+                         .h5src = s->kind == TCLI_K_HDF5 && kind == TCLI_OUT_HDF5 ? s->h5 : NULL};
     tcli_sink k;
     if (kind == TCLI_OUT_B2ND && tcli_npy_direct(s, dst, a, &p))
         rc = tcli_convert_npy(s, dst, &p);
@@ -228,6 +234,37 @@ static int tcli_convert_main(const char *src, const char *dst, tcli_conv_args *a
     return rc;
 }
 
+/* One dataset of a repack: the single-dataset path into the new file. */
+static int tcli_repack_one(void *ctx, const char *src, const char *dst)
+{
+    tcli_conv_args *a = ctx;
+    int rc = tcli_convert_main(src, dst, a);
+    return rc == TCLI_OK ? TCLI_OK : TCLI_FAIL;
+}
+
+/* convert -r SRC.h5 DST.h5: the options that shape one array are refused. */
+static int tcli_convert_repack(const char *src, const char *dst, tcli_conv_args *a)
+{
+    if (a->slice || a->chunks || a->blocks || a->dtype || a->chunksize ||
+        (a->to && strcmp(a->to, "hdf5")))
+        return tcli_usage_error("convert", "-r takes no --slice, --chunks, --blocks, --dtype, "
+                                           "--chunksize or --to other than hdf5");
+    if (!tcli_has_suffix(dst, ".h5") && !tcli_has_suffix(dst, ".hdf5"))
+        return tcli_usage_error("convert", "-r: DST must be named *.h5 or *.hdf5");
+    if (tcli_same_file(src, dst)) {
+        fprintf(stderr, "error: %s: source and destination are the same file\n", dst);
+        return TCLI_FAIL;
+    }
+    if (!tcli_path_exists(src)) {
+        fprintf(stderr, "error: %s: no such file\n", src);
+        return TCLI_FAIL;
+    }
+    if (tcli_check_output(dst, a->force) != TCLI_OK)
+        return TCLI_FAIL;
+    a->to = "hdf5";
+    return tcli_h5_repack(src, dst, a->verbose, tcli_repack_one, a);
+}
+
 static int tcli_argv_has(int argc, char **argv, const char *opt)
 {
     size_t n = strlen(opt);
@@ -248,6 +285,7 @@ int tcli_cmd_convert(int argc, char **argv)
                              {"--slice", NULL, &a.slice, NULL},
                              {"--dtype", NULL, &a.dtype, NULL},
                              {"--force", "-f", NULL, &a.force},
+                             {"--repack", "-r", NULL, &a.repack},
                              {"--verbose", "-v", NULL, &a.verbose},
                              {"--quiet", "-q", NULL, &a.quiet},
                              {"--progress", NULL, NULL, &a.progress},
@@ -262,7 +300,8 @@ int tcli_cmd_convert(int argc, char **argv)
         rc = tcli_usage_error("convert", "need SRC and DST");
     a.typesize_given = tcli_argv_has(argc, argv, "--typesize");
     if (rc == TCLI_OK)
-        rc = tcli_convert_main(pos[0], pos[1], &a);
+        rc = a.repack ? tcli_convert_repack(pos[0], pos[1], &a)
+                      : tcli_convert_main(pos[0], pos[1], &a);
     tersa_cctx_free(a.cctx);
     return rc < 0 ? TCLI_OK : rc;
 }
