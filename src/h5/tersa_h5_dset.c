@@ -54,6 +54,7 @@ int tersa__h5_refresh_extent(tersa_h5dset *d)
         d->maxshape[i] = maxd[i] == H5S_UNLIMITED ? -1 : (int64_t)maxd[i];
     }
     tersa__h5_forget(d, NULL);
+    d->nstored = -1; /* a smaller extent drops chunks */
     return 0;
 }
 
@@ -162,6 +163,7 @@ tersa_h5dset *tersa_h5_open(hid_t dset)
     }
     d->file = d->type = d->dcpl = -1;
     d->fd = -1;
+    d->nstored = -1;
     d->dset = dset;
     H5Iinc_ref(dset);
     d->st.struct_size = sizeof d->st;
@@ -340,16 +342,31 @@ static void cache_alloc(tersa_h5dset *d)
     d->nrefs = d->refs ? n : 0;
 }
 
+/* The number of stored chunks, counted once and kept while it can only grow past the limit:
+ * HDF5 1.10 counts by visiting every chunk (milliseconds for 10^4 chunks), too slow per read. */
+static int count_stored(tersa_h5dset *d)
+{
+    if (d->nstored >= 0) return 0;
+    hsize_t n = 0;
+    hid_t space = H5Dget_space(d->dset);
+    herr_t rc = space < 0 ? -1 : H5Dget_num_chunks(d->dset, space, &n);
+    if (space >= 0) H5Sclose(space);
+    if (rc < 0) return tersa__h5_fail_chunk(d, NULL, TERSA_ERR_IO, "H5Dget_num_chunks failed");
+    d->nstored = (int64_t)n;
+    return 0;
+}
+
+void tersa__h5_chunks_added(tersa_h5dset *d)
+{
+    if (d->nstored <= H5_ADDR_MAX) d->nstored = -1; /* may have crossed the limit: count again */
+}
+
 int tersa__h5_prepare_lookups(tersa_h5dset *d)
 {
     bool want = false;
     if (d->fd >= 0) {
-        hsize_t n = 0;
-        hid_t space = H5Dget_space(d->dset);
-        herr_t rc = space < 0 ? -1 : H5Dget_num_chunks(d->dset, space, &n);
-        if (space >= 0) H5Sclose(space);
-        if (rc < 0) return tersa__h5_fail_chunk(d, NULL, TERSA_ERR_IO, "H5Dget_num_chunks failed");
-        want = n <= H5_ADDR_MAX;
+        TERSA_TRY(count_stored(d));
+        want = d->nstored <= H5_ADDR_MAX;
     }
     if (want != d->addr_mode) tersa__h5_forget(d, NULL);
     d->addr_mode = want;

@@ -691,27 +691,38 @@ static int64_t b2nd_meta(const tersa__h5cd *cd, const int64_t *bs, uint8_t *meta
     return tersa_nd_meta_serialize(&m, meta, cap);
 }
 
-static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
-                      tersa_pool *pool, tersa__h5out *o)
+/* The chunk src as a box of the whole chunk, its block shape bs[] (block bytes in *bbytes) and
+ * the padded size of its block layout (returned). */
+static int64_t b2nd_layout(const tersa__h5cd *cd, const uint8_t *src, tersa__h5box *b,
+                           int64_t *bs, int64_t *bbytes)
 {
-    int64_t bs[H5R], bsize = cd->blocksize, ext = cd->typesize;
+    int64_t bsize = cd->blocksize, ext = cd->typesize;
     if (bsize == 0) bsize = tersa__h5_auto_blocksize(cd->chunk_bytes, cd->typesize, cd->clevel,
                                                      cd->codec);
     TERSA_TRY(bsize);
-    int64_t bbytes = tersa__h5_block_shape(bsize, cd->typesize, cd->rank, cd->dims, bs);
-    tersa__h5box b;
-    memset(&b, 0, sizeof b);
-    b.rank = cd->rank;
-    b.item = cd->typesize;
-    b.buf = (uint8_t *)src;
+    *bbytes = tersa__h5_block_shape(bsize, cd->typesize, cd->rank, cd->dims, bs);
+    memset(b, 0, sizeof *b);
+    b->rank = cd->rank;
+    b->item = cd->typesize;
+    b->buf = (uint8_t *)src;
     for (int i = 0; i < cd->rank; i++) {
-        b.dims[i] = b.n[i] = cd->dims[i];
-        b.step[i] = 1;
+        b->dims[i] = b->n[i] = cd->dims[i];
+        b->step[i] = 1;
         ext *= (cd->dims[i] + bs[i] - 1) / bs[i] * bs[i];
     }
-    if (ext > TERSA_MAX_BUFFERSIZE || bbytes > TERSA_MAX_BLOCKSIZE)
+    if (ext > TERSA_MAX_BUFFERSIZE || *bbytes > TERSA_MAX_BLOCKSIZE)
         return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: padded chunk of %" PRId64 " bytes", ext);
-    tersa__h5_cstrides(b.rank, b.dims, b.item, b.bstr);
+    tersa__h5_cstrides(b->rank, b->dims, b->item, b->bstr);
+    return ext;
+}
+
+static int build_b2nd(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_t *src,
+                      tersa_pool *pool, tersa__h5out *o)
+{
+    int64_t bs[H5R], bbytes = 0;
+    tersa__h5box b;
+    int64_t ext = b2nd_layout(cd, src, &b, bs, &bbytes);
+    TERSA_TRY(ext);
     bool blocked = ext != box_bytes(&b) || !b2nd_corder(&b, bs);
     TERSA_TRY(setup_cctx(w, cd, bbytes, pool));
     bool bwise = blocked && !pool && tersa__h5tmpl_usable(w, cd, (size_t)ext);

@@ -235,6 +235,7 @@ struct tersa_h5dset {
     uint8_t *fill;        /* item bytes */
     int fd;               /* >= 0: sec2 file descriptor for pread */
     bool addr_mode;       /* chunk addresses are looked up (pread); else H5Dread_chunk */
+    int64_t nstored;      /* stored chunks (H5Dget_num_chunks), -1 = not counted */
     int64_t base;         /* userblock size: file offset of HDF5 address 0 */
     bool writable;
     tersa_pool *pool, *own_pool;
@@ -250,10 +251,12 @@ struct tersa_h5dset {
 /* Linear index of chunk coordinates c[] in the grid over the current extent. */
 int64_t tersa__h5_chunk_index(const tersa_h5dset *d, const int64_t *c);
 /* Decide, before a read or write, how chunks are located: with addresses (pread by workers)
- * when the file uses the sec2 driver and holds few enough chunks, since HDF5 1.10's
- * H5Dget_chunk_info_by_coord scans every chunk of the dataset; else by H5Dread_chunk, whose
- * B-tree lookup costs O(log n). */
+ * when the file uses the sec2 driver and the dataset holds few enough stored chunks, since HDF5
+ * 1.10's H5Dget_chunk_info_by_coord scans every chunk of the dataset; else by H5Dread_chunk,
+ * whose B-tree lookup costs O(log n). The count is cached (see tersa__h5_chunks_added). */
 int tersa__h5_prepare_lookups(tersa_h5dset *d);
+/* After the handle stored chunks: the count of stored chunks may have changed. */
+void tersa__h5_chunks_added(tersa_h5dset *d);
 /* Look up a chunk (cached): *ref receives size and, in address mode, address and filter mask
  * (else the mask comes with tersa__h5_fetch_raw). */
 int tersa__h5_lookup(tersa_h5dset *d, const int64_t *c, tersa__h5ref *ref);

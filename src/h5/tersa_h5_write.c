@@ -279,6 +279,7 @@ static int write_chunks(tersa_h5dset *d, const tersa__h5sel *s, const uint8_t *s
         run.nprev = n;
     }
     if (rc >= 0 && run.nprev) rc = store_batch(d, run.prev, run.nprev);
+    tersa__h5_chunks_added(d);
     free_wjobs(jobs, 2 * batch);
     return rc < 0 ? rc : 0;
 }
