@@ -59,25 +59,6 @@ typedef struct bench {
     int failures;
 } bench;
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static const uint8_t *chunk_data(const bench *b, size_t k) { return b->pool + (k % b->npool) * b->chunk; }
 
 static void fail(bench *b, const char *what)
@@ -101,23 +82,23 @@ static double pass_compress(bench *b)
 {
     size_t cap = tersa_compress_bound(b->chunk);
     uint8_t *dst = malloc(cap);
-    double t0 = now();
+    double t0 = tbench_now();
     for (size_t k = 0; k < b->nchunks; k++)
         if (tersa_compress(b->cctx, chunk_data(b, k), b->chunk, dst, cap) < 0) fail(b, "compress");
-    double t = now() - t0;
+    double t = tbench_now() - t0;
     free(dst);
     return t;
 }
 
 static double pass_decompress(bench *b)
 {
-    double t0 = now();
+    double t0 = tbench_now();
     for (size_t k = 0; k < b->nchunks; k++) {
         size_t i = k % b->npool;
         if (tersa_decompress(b->dctx, b->comp[i], b->clen[i], b->out, b->chunk) != (int64_t)b->chunk)
             fail(b, "decompress");
     }
-    return now() - t0;
+    return tbench_now() - t0;
 }
 
 static double pass_append(bench *b)
@@ -125,7 +106,7 @@ static double pass_append(bench *b)
     tersa_schunk_params p = {.struct_size = sizeof p, .storage = TERSA_STORAGE_FILE,
                              .path = b->frame, .overwrite = 1, .cparams = b->cctx};
     unlink(b->frame); /* dropping the last pass's file is not part of the timing */
-    double t0 = now();
+    double t0 = tbench_now();
     tersa_schunk *s = tersa_schunk_create(&p);
     if (!s) {
         fail(b, "create");
@@ -135,12 +116,12 @@ static double pass_append(bench *b)
     for (size_t k = 0; k < b->nchunks; k++)
         if (tersa_schunk_append_buffer(s, chunk_data(b, k), b->chunk) < 0) fail(b, "append");
     tersa_schunk_free(s);
-    return now() - t0;
+    return tbench_now() - t0;
 }
 
 static double pass_read_frame(bench *b, bool verify)
 {
-    double t0 = now();
+    double t0 = tbench_now();
     tersa_schunk *s = tersa_schunk_open_file(b->frame, 0, TERSA_OPEN_READONLY);
     if (!s) {
         fail(b, "open");
@@ -153,7 +134,7 @@ static double pass_read_frame(bench *b, bool verify)
             fail(b, "chunk read back differs");
     }
     tersa_schunk_free(s);
-    return now() - t0;
+    return tbench_now() - t0;
 }
 
 /* The frame's work without the frame: compress each chunk and write() it to a plain file. */
@@ -162,7 +143,7 @@ static double pass_compress_write(bench *b)
     size_t cap = tersa_compress_bound(b->chunk);
     uint8_t *dst = malloc(cap);
     unlink(b->packed);
-    double t0 = now();
+    double t0 = tbench_now();
     int fd = open(b->packed, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     bool ok = fd >= 0 && dst;
     for (size_t k = 0; ok && k < b->nchunks; k++) {
@@ -172,7 +153,7 @@ static double pass_compress_write(bench *b)
     }
     if (fd >= 0) close(fd);
     if (!ok) fail(b, "compress and write");
-    double t = now() - t0;
+    double t = tbench_now() - t0;
     free(dst);
     return t;
 }
@@ -181,7 +162,7 @@ static double pass_compress_write(bench *b)
 static double pass_write_plain(bench *b, bool compressed)
 {
     unlink(compressed ? b->packed : b->plain);
-    double t0 = now();
+    double t0 = tbench_now();
     int fd = open(compressed ? b->packed : b->plain, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     bool ok = fd >= 0;
     for (size_t k = 0; ok && k < b->nchunks; k++) {
@@ -191,12 +172,12 @@ static double pass_write_plain(bench *b, bool compressed)
     }
     if (fd >= 0) close(fd);
     if (!ok) fail(b, "plain write");
-    return now() - t0;
+    return tbench_now() - t0;
 }
 
 static double pass_read_plain(bench *b, bool verify)
 {
-    double t0 = now();
+    double t0 = tbench_now();
     int fd = open(b->plain, O_RDONLY);
     bool ok = fd >= 0;
     for (size_t k = 0; ok && k < b->nchunks; k++) {
@@ -205,7 +186,7 @@ static double pass_read_plain(bench *b, bool verify)
     }
     if (fd >= 0) close(fd);
     if (!ok) fail(b, "plain read");
-    return now() - t0;
+    return tbench_now() - t0;
 }
 
 /* ---- Small getitem against a whole chunk ----------------------------------------------- */
@@ -227,7 +208,7 @@ static void pass_getitem(bench *b, bool verify, double *t_item, double *t_chunk)
         fail(b, "open");
         return;
     }
-    double t0 = now();
+    double t0 = tbench_now();
     for (int i = 0; i < reps; i++) {
         size_t k = rnd(&r) % b->nchunks, at = rnd(&r) % (b->chunk / (size_t)ts - (size_t)n);
         if (tersa_schunk_getitem(s, (int64_t)k, (int64_t)at, n, item, sizeof item) != n * ts)
@@ -235,12 +216,12 @@ static void pass_getitem(bench *b, bool verify, double *t_item, double *t_chunk)
         else if (verify && memcmp(item, chunk_data(b, k) + at * (size_t)ts, (size_t)(n * ts)) != 0)
             fail(b, "getitem result differs");
     }
-    *t_item = (now() - t0) / reps;
-    t0 = now();
+    *t_item = (tbench_now() - t0) / reps;
+    t0 = tbench_now();
     for (int i = 0; i < creps; i++)
         if (tersa_schunk_decompress_chunk(s, (int64_t)(rnd(&r) % b->nchunks), b->out, b->chunk) < 0)
             fail(b, "decompress chunk");
-    *t_chunk = (now() - t0) / creps;
+    *t_chunk = (tbench_now() - t0) / creps;
     tersa_schunk_free(s);
 }
 
@@ -346,13 +327,13 @@ static void run(bench *b)
         pass_getitem(b, r == 0, &ti[r], &tc[r]);
     }
     double m[NT];
-    for (int k = 0; k < NT; k++) m[k] = median(t[k], n);
+    for (int k = 0; k < NT; k++) m[k] = tbench_median(t[k], n);
     for (int k = 0; k < NT; k++) {
         row(b, names[k], m[k], k == APP || k == CW ? m[COMP] : k == READ ? m[DEC] : 0,
             k == READ ? "decompress only" : "compress only");
         if (k == APP) row(b, "  (append, the frame's own cost)", m[APP], m[CW], "compress + write()");
     }
-    double mi = median(ti, n), mc = median(tc, n);
+    double mi = tbench_median(ti, n), mc = tbench_median(tc, n);
     if (b->o.csv) printf("getitem16_us,%.2f,chunk_us,%.1f,ratio,%.1f\n", mi * 1e6, mc * 1e6, mc / mi);
     else printf("  getitem of 16 items, %zu-chunk frame  %8.1f us   whole chunk %8.1f us   %.0fx faster\n"
                 "  targets: append <= +10%% vs compress only (%s); getitem >= 20x (%s)\n",

@@ -62,25 +62,6 @@ typedef struct bench {
     int failures;
 } bench;
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void fail(bench *b, const char *what)
 {
     fprintf(stderr, "tersa_bench_nd: %s: %s\n", what, tersa_error_detail());
@@ -140,7 +121,7 @@ static int write_array(bench *b)
                          .storage = TERSA_STORAGE_FILE,
                          .path = b->path,
                          .overwrite = 1};
-    double t0 = now();
+    double t0 = tbench_now();
     tersa_array *a = tersa_array_zeros(&p);
     tersa_cctx_free(c);
     if (!a) {
@@ -157,7 +138,7 @@ static int write_array(bench *b)
                 if (tersa_array_set_slice(a, lo, hi, NULL, buf, cb) != 1)
                     fail(b, "write a chunk");
             }
-    double t = now() - t0;
+    double t = tbench_now() - t0;
     free(buf);
     tersa_schunk_info info = {.struct_size = sizeof info};
     tersa_schunk_get_info(tersa_array_schunk(a), &info);
@@ -283,13 +264,13 @@ static void run_sel(bench *b, const sel *s, result *r)
     tersa_nd_stats st = {.struct_size = sizeof st};
     for (int k = 0; k < b->o.runs; k++) {
         tersa_array_reset_stats(b->a);
-        double t0 = now();
+        double t0 = tbench_now();
         if (tersa_array_get_slice(b->a, s->lo, s->hi, NULL, b->out, b->outcap) != (int64_t)nb)
             fail(b, s->name);
-        tt[k] = now() - t0;
-        t0 = now();
+        tt[k] = tbench_now() - t0;
+        t0 = tbench_now();
         r->base_blocks = read_baseline(b, s, b->ref);
-        tb[k] = now() - t0;
+        tb[k] = tbench_now() - t0;
         if (k == 0) {
             if (memcmp(b->out, b->ref, nb) != 0) {
                 fprintf(stderr, "tersa_bench_nd: %s: tersa and the baseline differ\n", s->name);
@@ -301,8 +282,8 @@ static void run_sel(bench *b, const sel *s, result *r)
     tersa_array_stats(b->a, &st);
     r->blocks = st.blocks_decoded;
     r->chunks = st.chunks_read;
-    r->t_tersa = median(tt, (int)b->o.runs);
-    r->t_base = median(tb, (int)b->o.runs);
+    r->t_tersa = tbench_median(tt, (int)b->o.runs);
+    r->t_base = tbench_median(tb, (int)b->o.runs);
 }
 
 static void print_row(const bench *b, const sel *s, const result *r, int64_t chunk_blocks)

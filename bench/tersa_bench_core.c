@@ -35,7 +35,7 @@ typedef struct tb_out {
  * w->err set. */
 typedef int64_t (*tb_pass_fn)(void *ctx, tb_work *w);
 
-static double tb_now(void)
+double tbench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -48,7 +48,7 @@ static int tb_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double tb_median(double *t, int n)
+double tbench_median(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof *t, tb_cmp_double);
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -124,9 +124,9 @@ static int64_t tb_timed(tb_pass_fn fn, void *ctx, tb_work *w, int runs, int chec
     int64_t first = 0;
     for (int r = 0; r < runs; r++) {
         if (check) memset(w->dst, 0xA5, w->nbytes);
-        double t0 = tb_now();
+        double t0 = tbench_now();
         int64_t rc = fn(ctx, w);
-        t[r] = tb_now() - t0;
+        t[r] = tbench_now() - t0;
         if (rc < 0 || (check && tb_verify(w) != 0)) return -1;
         if (r > 0 && rc != first) {
             snprintf(w->err, sizeof w->err, "pass %d gave %lld, pass 0 gave %lld (output not "
@@ -135,7 +135,7 @@ static int64_t tb_timed(tb_pass_fn fn, void *ctx, tb_work *w, int runs, int chec
         }
         first = rc;
     }
-    *median = tb_median(t, runs);
+    *median = tbench_median(t, runs);
     return first;
 }
 
@@ -305,10 +305,10 @@ static int tb_setup_cctx(tersa_cctx *cc, const tb_cell *c)
 static int tb_measure(tersa_cctx *cc, tersa_dctx *dc, tb_work *w, tb_cell *c, int runs,
                       int max_seconds)
 {
-    double tc = 0, td = 0, twarm = tb_now();
+    double tc = 0, td = 0, twarm = tbench_now();
     int64_t total = tb_timed(tb_pass_compress, cc, w, 1, 0, &tc);
     if (total < 0 || tb_timed(tb_pass_decompress, dc, w, 1, 1, &td) < 0) return -1;
-    twarm = tb_now() - twarm;
+    twarm = tbench_now() - twarm;
     c->runs = max_seconds > 0 && runs > 3 && twarm > max_seconds ? 3 : runs;
     int64_t again = tb_timed(tb_pass_compress, cc, w, c->runs, 0, &tc);
     if (again < 0) return -1;

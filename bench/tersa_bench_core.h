@@ -61,6 +61,10 @@ typedef struct tbench_opts {
 } tbench_opts;
 
 /* The dataset table (TBENCH_DS_COUNT_ entries, static storage). */
+/* Monotonic clock in seconds; median of n values (sorts v in place). Shared by every bench. */
+double tbench_now(void);
+double tbench_median(double *v, int n);
+
 const tbench_dataset *tbench_datasets(void);
 /* Index of a dataset by name, or -1. */
 int tbench_dataset_find(const char *name);
