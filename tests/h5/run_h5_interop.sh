@@ -11,6 +11,11 @@
 #   run_h5_interop.sh oracle ORACLE_DIR WRITER WORK_DIR [ORACLE_SRC]
 #       the same files decoded by the independent oracle (h5wasm + the official filter,
 #       c-blosc2 2.17.1); scripts/oracle-setup.sh installs it into ORACLE_DIR.
+#   run_h5_interop.sh h5pywrite PLUGIN_DIR TERSA ORACLE_DIR WORK_DIR [ORACLE_SRC]
+#       Debian's h5py writes Blosc2 datasets through tersa's plugin (h5py_write_files.py:
+#       ranks 1 to 4, compound, strings, Fletcher32, special chunks, appends); each dataset,
+#       whole and a strided slice, must decode to the digest of the data written both with the
+#       oracle and with tersa's direct read path (`TERSA cat FILE:DSET --raw`).
 # Prints one line per dataset; exit status 1 on any mismatch, 2 on bad usage.
 set -uo pipefail
 
@@ -101,11 +106,45 @@ run_oracle() {
     done <"$work/expected.tsv"
 }
 
+check_digest() { # name want oracle-output|tersa-file
+    local got
+    got=$(printf '%s\n' "$3" | sed -n 's/.*"sha256": *"\([0-9a-f]\{64\}\)".*/\1/p' | head -n1)
+    if [ "$got" = "$2" ]; then report ok "$1" "${got:0:16}"
+    else report FAIL "$1" "$(printf '%s' "$3" | tr '\n' ' ' | cut -c1-300)"; fi
+}
+
+run_h5pywrite() {
+    local plugins=$1 tersa=$2 oracle=$3 work=$4 src=${5:-}
+    bash "$repo/scripts/oracle-setup.sh" "$oracle" ${src:+"$src"} >/dev/null || {
+        echo "run_h5_interop: oracle setup failed" >&2
+        exit 1
+    }
+    rm -rf "$work" && mkdir -p "$work" &&
+        HDF5_PLUGIN_PATH=$plugins /usr/bin/python3 "$here/h5py_write_files.py" "$work" || {
+        echo "run_h5_interop: h5py could not write through the plugin" >&2
+        exit 1
+    }
+    while IFS=$'\t' read -r fname dset spec want desc; do
+        [ "$spec" = - ] && spec=
+        local name="$fname $dset${spec:+ [$spec]}" out
+        out=$(cd "$oracle" && node h5digest.mjs "$work/$fname" "$dset" ${spec:+--slice "$spec"} 2>&1)
+        check_digest "oracle $name" "$want" "$out"
+        if "$tersa" cat "$work/$fname:$dset" ${spec:+--slice "$spec"} --raw -f \
+            -o "$work/tersa.bin" 2>"$work/tersa.err"; then
+            out="\"sha256\": \"$(sha256sum "$work/tersa.bin" | cut -d' ' -f1)\""
+        else
+            out=$(cat "$work/tersa.err")
+        fi
+        check_digest "tersa  $name" "$want" "$out"
+    done <"$work/expected.tsv"
+}
+
 case "$mode" in
 h5dump) [ $# -eq 3 ] || exit 2; run_h5dump "$2" "$3" ;;
 h5py) [ $# -eq 4 ] || exit 2; run_h5py "$2" "$3" "$4" ;;
 oracle) [ $# -ge 4 ] && [ $# -le 5 ] || exit 2; run_oracle "$2" "$3" "$4" "${5:-}" ;;
-*) echo "usage: $0 h5dump|h5py|oracle ..." >&2; exit 2 ;;
+h5pywrite) [ $# -ge 5 ] && [ $# -le 6 ] || exit 2; run_h5pywrite "$2" "$3" "$4" "$5" "${6:-}" ;;
+*) echo "usage: $0 h5dump|h5py|oracle|h5pywrite ..." >&2; exit 2 ;;
 esac
 echo "h5 interop ($mode): $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
