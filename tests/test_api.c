@@ -1,5 +1,7 @@
 /* The API surface: error table, parameter table, names, pools, contexts, inspect/validate of
  * hand-built headers, and the blocksize/split rules against the values C-Blosc2 3.3.2 picks. */
+#include <stdatomic.h>
+
 #include "harness.h"
 #include "tersa/tersa.h"
 
@@ -10,6 +12,60 @@ static void test_errors(void)
     CHECK_STR(tersa_error_name(-9999), "unknown");
     CHECK(strlen(tersa_error_message(TERSA_ERR_NOMEM)) > 0);
     CHECK_STR(tersa_version(), TERSA_VERSION_STRING);
+    /* Public error setters (for plugins and libtersa_h5). */
+    CHECK_EQ(tersa_error_set(TERSA_ERR_CODEC, "codec %d: bad stream at %s", 200, "block 3"),
+             TERSA_ERR_CODEC);
+    CHECK_STR(tersa_error_detail(), "codec 200: bad stream at block 3");
+    CHECK_EQ(tersa_error_prefix(TERSA_ERR_CODEC, "file %s", "x.h5"), TERSA_ERR_CODEC);
+    CHECK_STR(tersa_error_detail(), "file x.h5: codec 200: bad stream at block 3");
+    CHECK_EQ(tersa_error_set(TERSA_ERR_IO, NULL), TERSA_ERR_IO); /* NULL clears */
+    CHECK_STR(tersa_error_detail(), "");
+    CHECK_EQ(tersa_error_prefix(TERSA_ERR_IO, "dataset %s", "/d"), TERSA_ERR_IO);
+    CHECK_STR(tersa_error_detail(), "dataset /d: input/output error");
+    char big[700];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    tersa_error_set(TERSA_ERR_PARAM, "%s", big); /* truncated, not overrun */
+    CHECK_EQ(strlen(tersa_error_detail()), 511);
+}
+
+typedef struct run_arg {
+    atomic_int done[64];
+    atomic_int max_worker;
+    int fail_at;
+} run_arg;
+
+static int count_task(void *arg, int task, int worker)
+{
+    run_arg *r = arg;
+    atomic_fetch_add(&r->done[task], 1);
+    int m = atomic_load(&r->max_worker);
+    while (worker > m && !atomic_compare_exchange_weak(&r->max_worker, &m, worker)) {}
+    return task == r->fail_at ? TERSA_ERR_CODEC : 0;
+}
+
+/* tersa_pool_run: every task once, worker indices below max_workers, first error returned. */
+static void test_pool_run(void)
+{
+    tersa_pool *p = tersa_pool_create(4);
+    for (int workers = 1; workers <= 6; workers++) {
+        run_arg r;
+        memset(&r, 0, sizeof r);
+        r.fail_at = -1;
+        CHECK_OK(tersa_pool_run(workers % 2 ? p : NULL, workers, 64, count_task, &r));
+        for (int t = 0; t < 64; t++) CHECK_EQ(atomic_load(&r.done[t]), 1);
+        CHECK(atomic_load(&r.max_worker) < workers);
+    }
+    run_arg r;
+    memset(&r, 0, sizeof r);
+    r.fail_at = 5;
+    CHECK_EQ(tersa_pool_run(p, 4, 64, count_task, &r), TERSA_ERR_CODEC);
+    CHECK_EQ(atomic_load(&r.done[5]), 1);
+    CHECK_OK(tersa_pool_run(p, 4, 0, count_task, &r));
+    CHECK_ERR(tersa_pool_run(p, 4, 8, NULL, &r), TERSA_ERR_PARAM);
+    CHECK_ERR(tersa_pool_run(p, 0, 8, count_task, &r), TERSA_ERR_PARAM);
+    CHECK_ERR(tersa_pool_run(p, 2, -1, count_task, &r), TERSA_ERR_PARAM);
+    tersa_pool_free(p);
 }
 
 static void test_params(void)
@@ -167,6 +223,7 @@ int main(void)
     test_params();
     test_names();
     test_pool();
+    test_pool_run();
     test_blocksize_rule();
     test_headers();
     return th_report("api");

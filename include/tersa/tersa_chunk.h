@@ -128,6 +128,19 @@ TERSA_API tersa_pool *tersa_pool_create(int nthreads);
 TERSA_API void tersa_pool_free(tersa_pool *pool);
 TERSA_API int tersa_pool_nthreads(const tersa_pool *pool);
 
+/* A task of tersa_pool_run: task in [0, ntasks), worker in [0, max_workers) (one worker runs
+ * one task at a time, so per-worker scratch indexed by worker needs no lock). Returns 0 or a
+ * negative error code. */
+typedef int (*tersa_task_fn)(void *arg, int task, int worker);
+
+/* Run ntasks tasks on up to max_workers threads of pool, the calling thread included, and
+ * return when all have finished: 0, or the first negative code a task returned (tasks not yet
+ * started then are skipped). A NULL pool or max_workers 1 runs every task on the calling
+ * thread; so does a pool busy with another caller's work (no waiting, no deadlock when tasks
+ * call tersa_pool_run themselves). Safe from any thread. */
+TERSA_API int tersa_pool_run(tersa_pool *pool, int max_workers, int ntasks, tersa_task_fn fn,
+                             void *arg);
+
 /* ---- Plugin registries ---------------------------------------------------------------- */
 
 /* Arguments handed to plugin callbacks. */

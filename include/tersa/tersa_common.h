@@ -19,6 +19,12 @@
 #define TERSA_API
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define TERSA_FORMAT(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TERSA_FORMAT(f, a)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -69,6 +75,17 @@ TERSA_API const char *tersa_error_message(int code);
  * the chunk end"), or "" if none. Thread-local storage owned by tersa, valid until the next
  * tersa call on this thread. */
 TERSA_API const char *tersa_error_detail(void);
+
+/* Record a failure the way tersa's own functions do: sets the calling thread's detail to the
+ * printf-formatted text and returns code. For user codec and filter plugins and for libraries
+ * built on tersa (libtersa_h5 uses it), so that tersa_error_detail() describes their failures
+ * too. The detail is truncated at 511 bytes. */
+TERSA_API int tersa_error_set(int code, const char *fmt, ...) TERSA_FORMAT(2, 3);
+
+/* Put context in front of the detail of a failure that is being passed up ("dataset /x chunk
+ * (3, 0): " + the detail), or in front of code's generic message when no detail is set; the
+ * prefix is cut at 150 bytes, the old detail at 340. Returns code. */
+TERSA_API int tersa_error_prefix(int code, const char *fmt, ...) TERSA_FORMAT(2, 3);
 
 /* Library version string, static storage. */
 TERSA_API const char *tersa_version(void);

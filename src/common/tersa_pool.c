@@ -159,3 +159,12 @@ int tersa__pool_run(tersa_pool *p, int max_workers, int ntasks, tersa__task_fn f
     pthread_mutex_unlock(&p->busy);
     return err;
 }
+
+int tersa_pool_run(tersa_pool *pool, int max_workers, int ntasks, tersa_task_fn fn, void *arg)
+{
+    if (!fn) return tersa__fail(TERSA_ERR_PARAM, "pool run: no task function");
+    if (ntasks < 0 || max_workers < 1)
+        return tersa__fail(TERSA_ERR_PARAM, "pool run: %d tasks on %d workers (need >= 0, >= 1)",
+                           ntasks, max_workers);
+    return tersa__pool_run(pool, max_workers, ntasks, fn, arg);
+}

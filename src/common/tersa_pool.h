@@ -6,7 +6,7 @@
 
 /* Task callback: task index in [0, ntasks), worker index in [0, nworkers). Returns 0 or a
  * negative error; the first error stops the distribution of further tasks. */
-typedef int (*tersa__task_fn)(void *arg, int task, int worker);
+typedef tersa_task_fn tersa__task_fn; /* the public type (tersa_chunk.h) */
 
 /* Run ntasks tasks on up to max_workers workers of pool (NULL pool or max_workers 1: all on
  * the calling thread, worker 0). If the pool is busy with another caller, runs on the calling

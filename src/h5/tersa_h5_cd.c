@@ -14,13 +14,15 @@ int tersa__h5cd_parse(const unsigned *v, size_t n, tersa__h5cd *cd)
 {
     memset(cd, 0, sizeof *cd);
     if (n < 4)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 filter 32026: %zu cd_values, at least 4 needed",
-                           n);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 filter 32026: %zu cd_values, at least 4 needed", n);
     cd->n = n < TERSA_H5_MAX_CD ? n : TERSA_H5_MAX_CD;
     memcpy(cd->v, v, cd->n * sizeof *v);
     if (v[1] > TERSA_MAX_BLOCKSIZE || v[2] == 0 || v[3] > (unsigned)INT32_MAX)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 filter 32026: cd_values blocksize %u, "
-                           "typesize %u, chunk bytes %u out of range", v[1], v[2], v[3]);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 filter 32026: cd_values blocksize %u, "
+                               "typesize %u, chunk bytes %u out of range",
+                               v[1], v[2], v[3]);
     cd->blocksize = (int32_t)v[1];
     cd->typesize = (int32_t)v[2];
     cd->chunk_bytes = v[3];
@@ -32,12 +34,15 @@ int tersa__h5cd_parse(const unsigned *v, size_t n, tersa__h5cd *cd)
      * as "no rank": decoding looks at the frame itself. */
     if (v[7] < 1 || v[7] > TERSA_H5_B2ND_MAX_RANK) return 0;
     if (n < 8 + (size_t)v[7])
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 filter 32026: rank %u but only %zu chunk "
-                           "dimensions in cd_values", v[7], n - 8);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 filter 32026: rank %u but only %zu chunk "
+                               "dimensions in cd_values",
+                               v[7], n - 8);
     cd->rank = (int)v[7];
     for (int i = 0; i < cd->rank; i++) {
         if (v[8 + i] == 0)
-            return tersa__fail(TERSA_ERR_CORRUPT, "h5 filter 32026: chunk dimension %d is 0", i);
+            return tersa_error_set(TERSA_ERR_CORRUPT, "h5 filter 32026: chunk dimension %d is 0",
+                                   i);
         cd->dims[i] = v[8 + i];
     }
     return 0;
@@ -82,10 +87,13 @@ int64_t tersa__h5_auto_blocksize(int64_t chunk_bytes, int64_t typesize, int clev
 {
     uint8_t chunk[TERSA_MAX_OVERHEAD];
     if (chunk_bytes < 0 || chunk_bytes > TERSA_MAX_BUFFERSIZE)
-        return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: chunk of %" PRId64 " bytes exceeds the "
-                           "Blosc2 limit", chunk_bytes);
+        return tersa_error_set(TERSA_ERR_TOO_LARGE,
+                               "h5: chunk of %" PRId64 " bytes exceeds the "
+                               "Blosc2 limit",
+                               chunk_bytes);
     tersa_cctx *c = tersa_cctx_create();
-    if (!c) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for a compression context");
+    if (!c)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for a compression context");
     int64_t rc = tersa_cctx_set(c, TERSA_P_TYPESIZE, typesize <= TERSA_MAX_TYPESIZE ? typesize : 1);
     if (rc >= 0) rc = tersa_cctx_set(c, TERSA_P_CLEVEL, clevel);
     if (rc >= 0) rc = tersa_cctx_set(c, TERSA_P_CODEC, codec);
@@ -140,13 +148,15 @@ static int local_values(hid_t type, int rank, const int64_t *chunk, unsigned *cd
 {
     int64_t full = (int64_t)H5Tget_size(type), base = tersa__h5_type_base_size(type);
     if (full <= 0 || base <= 0 || base > UINT32_MAX)
-        return tersa__fail(TERSA_ERR_PARAM, "h5 params: datatype without a usable size");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5 params: datatype without a usable size");
     int64_t bytes = full;
     for (int i = 0; i < rank; i++)
         if (chunk[i] < 1 || chunk[i] > UINT32_MAX || !tersa__mul_i64(bytes, chunk[i], &bytes) ||
             bytes > UINT32_MAX)
-            return tersa__fail(TERSA_ERR_PARAM, "h5 params: chunk dimension %d (%" PRId64
-                               ") out of range, or chunk bytes above 2^32", i, chunk[i]);
+            return tersa_error_set(TERSA_ERR_PARAM,
+                                   "h5 params: chunk dimension %d (%" PRId64
+                                   ") out of range, or chunk bytes above 2^32",
+                                   i, chunk[i]);
     cd[0] = TERSA_H5_FILTER_REVISION;
     cd[2] = (unsigned)base;
     cd[3] = (unsigned)bytes;
@@ -163,13 +173,14 @@ int tersa_h5_cd_values(const tersa_h5_params *p, unsigned cd[TERSA_H5_MAX_CD], s
 {
     if (!p || !cd || !ncd || p->struct_size < sizeof *p || p->rank < 1 ||
         p->rank > TERSA_H5_MAX_RANK || !p->chunkshape)
-        return tersa__fail(TERSA_ERR_PARAM, "h5 params: NULL, struct_size too small, rank "
-                           "outside 1..32 or no chunkshape");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5 params: NULL, struct_size too small, rank "
+                                                "outside 1..32 or no chunkshape");
     if (p->clevel < 0 || p->clevel > 9 || p->filter < 0 || p->filter > 255 || p->codec < 0 ||
         p->codec > 255 || p->blocksize < 0 || p->blocksize > TERSA_MAX_BLOCKSIZE)
-        return tersa__fail(TERSA_ERR_PARAM, "h5 params: clevel %d, filter %d, codec %d or "
-                           "blocksize %" PRId32 " out of range", p->clevel, p->filter, p->codec,
-                           p->blocksize);
+        return tersa_error_set(TERSA_ERR_PARAM,
+                               "h5 params: clevel %d, filter %d, codec %d or "
+                               "blocksize %" PRId32 " out of range",
+                               p->clevel, p->filter, p->codec, p->blocksize);
     memset(cd, 0, TERSA_H5_MAX_CD * sizeof *cd);
     cd[1] = (unsigned)p->blocksize;
     cd[4] = (unsigned)p->clevel;

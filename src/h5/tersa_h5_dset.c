@@ -32,10 +32,10 @@ int tersa__h5_fail_chunk(const tersa_h5dset *d, const int64_t *c, int code, cons
     for (int i = 0; c && i < d->rank && k + 24 < sizeof where; i++)
         k += (size_t)snprintf(where + k, sizeof where - k, "%s%" PRId64, i ? ", " : "", c[i]);
     if (c)
-        return tersa__fail(code, "h5 %s %s chunk [%s]: %s", d->fname, d->dname, where,
+        return tersa_error_set(code, "h5 %s %s chunk [%s]: %s", d->fname, d->dname, where,
+                               detail && *detail ? detail : tersa_error_message(code));
+    return tersa_error_set(code, "h5 %s %s: %s", d->fname, d->dname,
                            detail && *detail ? detail : tersa_error_message(code));
-    return tersa__fail(code, "h5 %s %s: %s", d->fname, d->dname,
-                       detail && *detail ? detail : tersa_error_message(code));
 }
 
 /* ---- Opening ---------------------------------------------------------------------------- */
@@ -47,7 +47,8 @@ int tersa__h5_refresh_extent(tersa_h5dset *d)
     int r = space < 0 ? -1 : H5Sget_simple_extent_dims(space, dims, maxd);
     if (space >= 0) H5Sclose(space);
     if (r < 0 || r > H5R)
-        return tersa__fail(TERSA_ERR_IO, "h5 %s %s: cannot read the dataspace", d->fname, d->dname);
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: cannot read the dataspace", d->fname,
+                               d->dname);
     d->rank = r;
     for (int i = 0; i < r; i++) {
         d->shape[i] = (int64_t)dims[i];
@@ -61,13 +62,17 @@ int tersa__h5_refresh_extent(tersa_h5dset *d)
 static int read_type(tersa_h5dset *d)
 {
     d->type = H5Dget_type(d->dset);
-    if (d->type < 0) return tersa__fail(TERSA_ERR_IO, "h5 %s %s: no datatype", d->fname, d->dname);
+    if (d->type < 0)
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: no datatype", d->fname, d->dname);
     htri_t vs = H5Tis_variable_str(d->type);
     if (H5Tget_class(d->type) == H5T_VLEN || vs != 0 || H5Tdetect_class(d->type, H5T_VLEN) != 0)
-        return tersa__fail(TERSA_ERR_UNSUPPORTED, "h5 %s %s: variable-length datatypes are not "
-                           "supported", d->fname, d->dname);
+        return tersa_error_set(TERSA_ERR_UNSUPPORTED,
+                               "h5 %s %s: variable-length datatypes are not "
+                               "supported",
+                               d->fname, d->dname);
     d->item = (int64_t)H5Tget_size(d->type);
-    if (d->item <= 0) return tersa__fail(TERSA_ERR_IO, "h5 %s %s: datatype size 0", d->fname, d->dname);
+    if (d->item <= 0)
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: datatype size 0", d->fname, d->dname);
     return 0;
 }
 
@@ -97,21 +102,25 @@ static int read_layout(tersa_h5dset *d)
 {
     hsize_t cdims[H5R];
     d->dcpl = H5Dget_create_plist(d->dset);
-    if (d->dcpl < 0) return tersa__fail(TERSA_ERR_IO, "h5 %s %s: no creation property list",
-                                        d->fname, d->dname);
+    if (d->dcpl < 0)
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: no creation property list", d->fname,
+                               d->dname);
     d->chunked = H5Pget_layout(d->dcpl) == H5D_CHUNKED;
     if (d->chunked) {
         if (H5Pget_chunk(d->dcpl, H5R, cdims) != d->rank)
-            return tersa__fail(TERSA_ERR_IO, "h5 %s %s: chunk rank differs from the dataset rank",
-                               d->fname, d->dname);
+            return tersa_error_set(TERSA_ERR_IO,
+                                   "h5 %s %s: chunk rank differs from the dataset rank", d->fname,
+                                   d->dname);
         for (int i = 0; i < d->rank; i++) d->chunk[i] = (int64_t)cdims[i];
     }
     d->fill = tersa__calloc(1, (size_t)d->item);
-    if (!d->fill) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for the fill value");
+    if (!d->fill)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for the fill value");
     H5D_fill_value_t st = H5D_FILL_VALUE_UNDEFINED;
     if (H5Pfill_value_defined(d->dcpl, &st) >= 0 && st == H5D_FILL_VALUE_USER_DEFINED &&
         H5Pget_fill_value(d->dcpl, d->type, d->fill) < 0)
-        return tersa__fail(TERSA_ERR_IO, "h5 %s %s: cannot read the fill value", d->fname, d->dname);
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: cannot read the fill value", d->fname,
+                               d->dname);
     return read_filters(d);
 }
 
@@ -140,8 +149,9 @@ static int open_parts(tersa_h5dset *d)
     d->fname = d->file >= 0 ? name_of(d->file, true) : NULL;
     d->dname = name_of(d->dset, false);
     if (d->file < 0 || !d->fname || !d->dname)
-        return tersa__fail(TERSA_ERR_IO, "h5: cannot get the file or the name of dataset %"
-                           PRId64, (int64_t)d->dset);
+        return tersa_error_set(TERSA_ERR_IO,
+                               "h5: cannot get the file or the name of dataset %" PRId64,
+                               (int64_t)d->dset);
     TERSA_TRY(tersa__h5_refresh_extent(d));
     TERSA_TRY(read_type(d));
     TERSA_TRY(read_layout(d));
@@ -153,12 +163,12 @@ static int open_parts(tersa_h5dset *d)
 tersa_h5dset *tersa_h5_open(hid_t dset)
 {
     if (H5Iget_type(dset) != H5I_DATASET) {
-        tersa__fail(TERSA_ERR_PARAM, "h5_open: id %" PRId64 " is not a dataset", (int64_t)dset);
+        tersa_error_set(TERSA_ERR_PARAM, "h5_open: id %" PRId64 " is not a dataset", (int64_t)dset);
         return NULL;
     }
     tersa_h5dset *d = tersa__calloc(1, sizeof *d);
     if (!d) {
-        tersa__fail(TERSA_ERR_NOMEM, "h5_open: no memory");
+        tersa_error_set(TERSA_ERR_NOMEM, "h5_open: no memory");
         return NULL;
     }
     d->file = d->type = d->dcpl = -1;
@@ -177,7 +187,7 @@ tersa_h5dset *tersa_h5_open(hid_t dset)
 tersa_h5dset *tersa_h5_open_path(const char *file, const char *path, unsigned flags)
 {
     if (!file || !path || flags > TERSA_H5_RDWR) {
-        tersa__fail(TERSA_ERR_PARAM, "h5_open_path: NULL file or path, or unknown flags");
+        tersa_error_set(TERSA_ERR_PARAM, "h5_open_path: NULL file or path, or unknown flags");
         return NULL;
     }
     hid_t f = -1, ds = -1;
@@ -188,8 +198,10 @@ tersa_h5dset *tersa_h5_open_path(const char *file, const char *path, unsigned fl
     }
     H5E_END_TRY;
     tersa_h5dset *d = NULL;
-    if (f < 0) tersa__fail(TERSA_ERR_IO, "h5: cannot open file %s", file);
-    else if (ds < 0) tersa__fail(TERSA_ERR_NOT_FOUND, "h5: no dataset %s in %s", path, file);
+    if (f < 0)
+        tersa_error_set(TERSA_ERR_IO, "h5: cannot open file %s", file);
+    else if (ds < 0)
+        tersa_error_set(TERSA_ERR_NOT_FOUND, "h5: no dataset %s in %s", path, file);
     else d = tersa_h5_open(ds);
     if (ds >= 0) H5Dclose(ds);
     if (d) d->own_file = true; /* the handle's file id keeps the file open */
@@ -227,7 +239,7 @@ int64_t tersa__h5_grid(const tersa_h5dset *d, int axis)
 int tersa_h5_get_info(const tersa_h5dset *d, tersa_h5_info *info)
 {
     if (!d || !info || info->struct_size < sizeof *info)
-        return tersa__fail(TERSA_ERR_PARAM, "h5_get_info: NULL or struct_size too small");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_get_info: NULL or struct_size too small");
     memset(info, 0, sizeof *info);
     info->struct_size = sizeof *info;
     info->rank = d->rank;
@@ -253,7 +265,7 @@ int tersa_h5_get_info(const tersa_h5dset *d, tersa_h5_info *info)
 int tersa_h5_get_stats(const tersa_h5dset *d, tersa_h5_stats *stats)
 {
     if (!d || !stats || stats->struct_size < sizeof *stats)
-        return tersa__fail(TERSA_ERR_PARAM, "h5_get_stats: NULL or struct_size too small");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_get_stats: NULL or struct_size too small");
     *stats = d->st;
     return 0;
 }
@@ -275,7 +287,8 @@ int tersa__h5_workers(tersa_h5dset *d)
     tersa__free(d->w);
     d->nw = 0;
     d->w = tersa__calloc((size_t)want, sizeof *d->w);
-    if (!d->w) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for %d workers", want);
+    if (!d->w)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for %d workers", want);
     for (; d->nw < want; d->nw++) {
         int rc = tersa__h5worker_init(&d->w[d->nw]);
         if (rc < 0) {
@@ -290,7 +303,7 @@ int tersa__h5_workers(tersa_h5dset *d)
 int tersa_h5_set_nthreads(tersa_h5dset *d, int nthreads)
 {
     if (!d || nthreads < 1 || nthreads > 256)
-        return tersa__fail(TERSA_ERR_PARAM, "h5_set_nthreads: NULL or nthreads outside 1..256");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_set_nthreads: NULL or nthreads outside 1..256");
     tersa_pool *p = NULL;
     if (nthreads > 1 && !(p = tersa_pool_create(nthreads))) return TERSA_ERR_THREAD;
     tersa_pool_free(d->own_pool);
@@ -302,7 +315,8 @@ int tersa_h5_set_nthreads(tersa_h5dset *d, int nthreads)
 
 int tersa_h5_set_pool(tersa_h5dset *d, tersa_pool *pool)
 {
-    if (!d) return tersa__fail(TERSA_ERR_PARAM, "h5_set_pool: NULL handle");
+    if (!d)
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_set_pool: NULL handle");
     if (!pool) return tersa_h5_set_nthreads(d, 1);
     tersa_pool_free(d->own_pool);
     d->own_pool = NULL;

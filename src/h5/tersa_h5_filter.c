@@ -24,11 +24,11 @@ static int local_fill(hid_t dcpl, hid_t type, unsigned *v, size_t *n)
     int rank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
     int64_t full = (int64_t)H5Tget_size(type), base = tersa__h5_type_base_size(type);
     if (rank < 0 || full <= 0 || base <= 0 || base > UINT32_MAX)
-        return tersa__fail(TERSA_ERR_PARAM, "set_local: no chunk shape or datatype size");
+        return tersa_error_set(TERSA_ERR_PARAM, "set_local: no chunk shape or datatype size");
     uint64_t bytes = (uint64_t)full;
     for (int i = 0; i < rank; i++)
         if (__builtin_mul_overflow(bytes, (uint64_t)chunk[i], &bytes) || bytes > UINT32_MAX)
-            return tersa__fail(TERSA_ERR_TOO_LARGE, "set_local: chunk bytes exceed 2^32");
+            return tersa_error_set(TERSA_ERR_TOO_LARGE, "set_local: chunk bytes exceed 2^32");
     v[0] = TERSA_H5_FILTER_REVISION;
     v[2] = (unsigned)base;
     v[3] = (unsigned)bytes;
@@ -66,7 +66,7 @@ static size_t give(void *out, size_t len, size_t ret, size_t *buf_size, void **b
 {
     void *p = H5allocate_memory(len ? len : 1, 0);
     if (!p) {
-        tersa__fail(TERSA_ERR_NOMEM, "no memory for %zu bytes", len);
+        tersa_error_set(TERSA_ERR_NOMEM, "no memory for %zu bytes", len);
         return 0;
     }
     memcpy(p, out, len);
@@ -82,7 +82,7 @@ static size_t compress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size, v
     tersa__h5out out = {NULL, 0, 0};
     size_t ret = 0;
     if (!tersa_codec_name(cd->codec)) {
-        tersa__fail(TERSA_ERR_UNKNOWN_CODEC, "codec %d is not available", cd->codec);
+        tersa_error_set(TERSA_ERR_UNKNOWN_CODEC, "codec %d is not available", cd->codec);
         return 0;
     }
     if (tersa__h5worker_init(&w) >= 0 &&
@@ -102,21 +102,24 @@ static int decode_b2nd(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f,
     b.rank = f->meta.ndim;
     b.item = f->typesize;
     if (cd->rank && cd->rank != b.rank)
-        return tersa__fail(TERSA_ERR_CORRUPT, "b2nd rank %d differs from the filter's %d", b.rank,
-                           cd->rank);
+        return tersa_error_set(TERSA_ERR_CORRUPT, "b2nd rank %d differs from the filter's %d",
+                               b.rank, cd->rank);
     int64_t n = b.item;
     for (int i = 0; i < b.rank; i++) {
         b.dims[i] = b.n[i] = f->meta.shape[i];
         b.step[i] = 1;
         if ((cd->rank && b.dims[i] != cd->dims[i]) || !tersa__mul_i64(n, b.dims[i], &n))
-            return tersa__fail(TERSA_ERR_CORRUPT, "b2nd shape[%d] = %" PRId64 " differs from the "
-                               "filter's chunk dimension", i, b.dims[i]);
+            return tersa_error_set(TERSA_ERR_CORRUPT,
+                                   "b2nd shape[%d] = %" PRId64 " differs from the "
+                                   "filter's chunk dimension",
+                                   i, b.dims[i]);
     }
     if (n > TERSA_MAX_BUFFERSIZE)
-        return tersa__fail(TERSA_ERR_TOO_LARGE, "b2nd chunk of %" PRId64 " bytes", n);
+        return tersa_error_set(TERSA_ERR_TOO_LARGE, "b2nd chunk of %" PRId64 " bytes", n);
     tersa__h5_cstrides(b.rank, b.dims, b.item, b.bstr);
     b.buf = *out = tersa__malloc(n ? (size_t)n : 1);
-    if (!b.buf) return tersa__fail(TERSA_ERR_NOMEM, "no memory for %" PRId64 " bytes", n);
+    if (!b.buf)
+        return tersa_error_set(TERSA_ERR_NOMEM, "no memory for %" PRId64 " bytes", n);
     *len = (size_t)n;
     return n ? tersa__h5frame_read(w, src, f, &b) : 0;
 }
@@ -126,7 +129,8 @@ static int decode_plain(tersa__h5worker *w, tersa__h5frame *f, uint8_t **out, si
 {
     size_t n = (size_t)f->ci.nbytes;
     *out = tersa__malloc(n ? n : 1);
-    if (!*out) return tersa__fail(TERSA_ERR_NOMEM, "no memory for %zu bytes", n);
+    if (!*out)
+        return tersa_error_set(TERSA_ERR_NOMEM, "no memory for %zu bytes", n);
     *len = n;
     int64_t got = tersa_decompress(w->dctx, f->chunk, (size_t)f->ci.cbytes, *out, n);
     return got < 0 ? (int)got : 0;
@@ -186,7 +190,7 @@ const void *tersa_h5_filter_class(void) { return &tersa_h5_class; }
 int tersa_h5_register_filter(void)
 {
     if (H5Zregister(&tersa_h5_class) < 0)
-        return tersa__fail(TERSA_ERR_STATE, "h5: H5Zregister of filter 32026 failed");
+        return tersa_error_set(TERSA_ERR_STATE, "h5: H5Zregister of filter 32026 failed");
     return 0;
 }
 

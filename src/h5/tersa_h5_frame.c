@@ -18,7 +18,8 @@ int tersa__h5_grow(uint8_t **buf, size_t *cap, size_t n)
 {
     if (n <= *cap && *buf) return 0;
     uint8_t *p = tersa__realloc(*buf, n ? n : 1);
-    if (!p) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for %zu bytes of scratch", n);
+    if (!p)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for %zu bytes of scratch", n);
     *buf = p;
     *cap = n;
     return 0;
@@ -38,7 +39,8 @@ int tersa__h5worker_init(tersa__h5worker *w)
     memset(w, 0, sizeof *w);
     w->dctx = tersa_dctx_create();
     w->odctx = tersa_dctx_create();
-    if (!w->dctx || !w->odctx) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for a decompression context");
+    if (!w->dctx || !w->odctx)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for a decompression context");
     return 0;
 }
 
@@ -75,8 +77,9 @@ static int pread_all(int fd, int64_t pos, uint8_t *dst, size_t n)
         ssize_t got = pread(fd, dst, n, (off_t)pos);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0)
-            return tersa__fail(TERSA_ERR_IO, "h5: pread of %zu bytes at file offset %" PRId64
-                               " failed (%s)", n, pos, got < 0 ? strerror(errno) : "end of file");
+            return tersa_error_set(TERSA_ERR_IO,
+                                   "h5: pread of %zu bytes at file offset %" PRId64 " failed (%s)",
+                                   n, pos, got < 0 ? strerror(errno) : "end of file");
         dst += got;
         pos += got;
         n -= (size_t)got;
@@ -87,8 +90,10 @@ static int pread_all(int fd, int64_t pos, uint8_t *dst, size_t n)
 int tersa__h5src_need(tersa__h5src *s, int64_t off, int64_t n)
 {
     if (off < 0 || n < 0 || (uint64_t)off + (uint64_t)n > s->len)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: bytes [%" PRId64 ", +%" PRId64 ") lie "
-                           "outside the stored chunk of %zu bytes", off, n, s->len);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: bytes [%" PRId64 ", +%" PRId64 ") lie "
+                               "outside the stored chunk of %zu bytes",
+                               off, n, s->len);
     if (s->fd < 0 || n == 0) return 0;
     if (s->nread) *s->nread += n;
     if (s->nloaded < H5_LOADED_MAX) {
@@ -115,15 +120,18 @@ int tersa__h5frame_fixed(const uint8_t *h, size_t len, tersa__h5frame_fixed_t *f
 {
     if (len < 87 || h[0] != 0x9e || h[1] != 0xa8 || memcmp(h + 2, "b2frame", 8) != 0 ||
         h[0x0a] != 0xd2 || h[0x0f] != 0xcf || h[0x26] != 0xd3)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: no Blosc2 frame header (magic or "
-                           "markers wrong, or %zu bytes)", len);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: no Blosc2 frame header (magic or "
+                               "markers wrong, or %zu bytes)",
+                               len);
     f->header_len = (int64_t)tersa__ld32be(h + 0x0b);
     uint64_t fl = tersa__ld64be(h + 0x10), cb = tersa__ld64be(h + 0x27);
     if (f->header_len < 87 || fl > len || (uint64_t)f->header_len > fl || cb > fl ||
         (uint64_t)f->header_len + cb + 25 > fl)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: header_len %" PRId64 ", frame_len %"
-                           PRIu64 ", cbytes %" PRIu64 " do not fit %zu stored bytes",
-                           f->header_len, fl, cb, len);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: header_len %" PRId64 ", frame_len %" PRIu64
+                               ", cbytes %" PRIu64 " do not fit %zu stored bytes",
+                               f->header_len, fl, cb, len);
     f->frame_len = (int64_t)fl;
     f->cbytes = (int64_t)cb;
     return 0;
@@ -136,27 +144,32 @@ static int locate_chunk0(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *
     int64_t opos = f->header_len + f->cbytes;
     int64_t n = tersa_getitem(w->odctx, src->buf + opos, (size_t)(f->frame_len - opos), 0, 1, e8,
                               sizeof e8);
-    if (n != 8) return tersa__fail_prefix(n < 0 ? (int)n : TERSA_ERR_CORRUPT, "h5 frame offsets");
+    if (n != 8)
+        return tersa_error_prefix(n < 0 ? (int)n : TERSA_ERR_CORRUPT, "h5 frame offsets");
     int64_t e = (int64_t)tersa__ld64(e8);
     f->ci.struct_size = sizeof f->ci;
     if (e < 0) {
         n = tersa_schunk_get_chunk(f->sc, 0, w->special, sizeof w->special);
-        if (n < 0) return tersa__fail_prefix((int)n, "h5 frame special chunk");
+        if (n < 0)
+            return tersa_error_prefix((int)n, "h5 frame special chunk");
         f->chunk = w->special;
         f->chunk_pos = -1;
         return tersa_chunk_inspect(f->chunk, (size_t)n, &f->ci);
     }
     if (e > f->cbytes - 32)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: chunk 0 offset %" PRId64 " outside the "
-                           "%" PRId64 " chunk bytes", e, f->cbytes);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: chunk 0 offset %" PRId64 " outside the "
+                               "%" PRId64 " chunk bytes",
+                               e, f->cbytes);
     f->chunk_pos = f->header_len + e;
     f->chunk = src->buf + f->chunk_pos;
     TERSA_TRY(tersa__h5src_need(src, f->chunk_pos, 32));
     TERSA_TRY(tersa_chunk_inspect(f->chunk, 32, &f->ci));
     if (f->ci.cbytes > f->cbytes - e)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: chunk 0 (%" PRId32 " bytes at %" PRId64
-                           ") runs past the frame's %" PRId64 " chunk bytes", f->ci.cbytes, e,
-                           f->cbytes);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: chunk 0 (%" PRId32 " bytes at %" PRId64
+                               ") runs past the frame's %" PRId64 " chunk bytes",
+                               f->ci.cbytes, e, f->cbytes);
     return 0;
 }
 
@@ -169,7 +182,8 @@ static int parse_meta(tersa__h5frame *f)
         return 0;
     f->meta.struct_size = sizeof f->meta;
     int64_t rc = tersa_nd_meta_parse(m, mlen, &f->meta);
-    if (rc < 0) return tersa__fail_prefix((int)rc, "h5 frame");
+    if (rc < 0)
+        return tersa_error_prefix((int)rc, "h5 frame");
     f->b2nd = true;
     return 0;
 }
@@ -178,8 +192,10 @@ int tersa__h5frame_open(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f
 {
     memset(f, 0, sizeof *f);
     if (src->len < 87)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: %zu stored bytes, a frame needs 87 or "
-                           "more", src->len);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: %zu stored bytes, a frame needs 87 or "
+                               "more",
+                               src->len);
     TERSA_TRY(tersa__h5src_need(src, 0, src->len < H5_PREFIX ? (int64_t)src->len : H5_PREFIX));
     tersa__h5frame_fixed_t hf;
     TERSA_TRY(tersa__h5frame_fixed(src->buf, src->len, &hf));
@@ -191,9 +207,10 @@ int tersa__h5frame_open(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f
     int64_t tail = f->header_len + f->cbytes;
     TERSA_TRY(tersa__h5src_need(src, tail, f->frame_len - tail));
     f->sc = tersa_schunk_open_buffer(src->buf, (size_t)f->frame_len, TERSA_OPEN_BORROW);
-    if (!f->sc) return tersa__fail_prefix(TERSA_ERR_CORRUPT, "h5 frame");
+    if (!f->sc)
+        return tersa_error_prefix(TERSA_ERR_CORRUPT, "h5 frame");
     if (tersa_schunk_nchunks(f->sc) < 1)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: the frame holds no chunk");
+        return tersa_error_set(TERSA_ERR_CORRUPT, "h5 frame: the frame holds no chunk");
     f->typesize = tersa_schunk_typesize(f->sc);
     TERSA_TRY(tersa_dctx_set(w->dctx, TERSA_P_FRAME_TYPESIZE, f->typesize));
     TERSA_TRY(locate_chunk0(w, src, f));
@@ -239,16 +256,19 @@ static int read_bstarts(tersa__h5src *src, const tersa__h5frame *f, int64_t *dat
 {
     int64_t nb = f->ci.nblocks, cb = f->ci.cbytes, end = 32 + 4 * nb;
     if (end > cb)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame chunk: %" PRId64 " block offsets do not "
-                           "fit %" PRId64 " bytes", nb, cb);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame chunk: %" PRId64 " block offsets do not "
+                               "fit %" PRId64 " bytes",
+                               nb, cb);
     TERSA_TRY(tersa__h5src_need(src, f->chunk_pos + 32, 4 * nb));
     if (f->ci.has_dict) {
-        if (end + 4 > cb) return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame chunk: no dictionary");
+        if (end + 4 > cb)
+            return tersa_error_set(TERSA_ERR_CORRUPT, "h5 frame chunk: no dictionary");
         TERSA_TRY(tersa__h5src_need(src, f->chunk_pos + end, 4));
         int64_t dsize = tersa__ld32(f->chunk + end);
         if (dsize > TERSA_MAX_DICT_SIZE || end + 4 + dsize > cb)
-            return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame chunk: dictionary of %" PRId64
-                               " bytes", dsize);
+            return tersa_error_set(TERSA_ERR_CORRUPT,
+                                   "h5 frame chunk: dictionary of %" PRId64 " bytes", dsize);
         TERSA_TRY(tersa__h5src_need(src, f->chunk_pos + end + 4, dsize));
         end += 4 + dsize;
     }
@@ -264,9 +284,10 @@ static int stream_ranges(tersa__h5worker *w, const tersa__h5frame *f, int64_t da
     for (int64_t k = 0; k < nb; k++) {
         sorted[k] = tersa__ld32(f->chunk + 32 + 4 * k);
         if (sorted[k] < data || sorted[k] >= cb)
-            return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame chunk: block %" PRId64 " starts at %"
-                               PRId64 ", outside [%" PRId64 ", %" PRId64 ")", k, sorted[k], data,
-                               cb);
+            return tersa_error_set(TERSA_ERR_CORRUPT,
+                                   "h5 frame chunk: block %" PRId64 " starts at %" PRId64
+                                   ", outside [%" PRId64 ", %" PRId64 ")",
+                                   k, sorted[k], data, cb);
     }
     qsort(sorted, (size_t)nb, sizeof *sorted, cmp_range);
     bool delta = has_delta(&f->ci);
@@ -335,13 +356,16 @@ static int b2nd_geom(const tersa__h5frame *f, const tersa__h5box *b, h5geom *g)
     const tersa_nd_meta *m = &f->meta;
     int64_t ext = b->item, blk = b->item;
     if (m->ndim != b->rank || f->typesize != b->item)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: b2nd rank %d / item size %" PRId32
-                           " differ from the dataset chunk's %d / %" PRId64, m->ndim,
-                           f->typesize, b->rank, b->item);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: b2nd rank %d / item size %" PRId32
+                               " differ from the dataset chunk's %d / %" PRId64,
+                               m->ndim, f->typesize, b->rank, b->item);
     for (int i = 0; i < b->rank; i++) {
         if (m->shape[i] != b->dims[i])
-            return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: b2nd shape[%d] = %" PRId64 " differs "
-                               "from the chunk dimension %" PRId64, i, m->shape[i], b->dims[i]);
+            return tersa_error_set(TERSA_ERR_CORRUPT,
+                                   "h5 frame: b2nd shape[%d] = %" PRId64 " differs "
+                                   "from the chunk dimension %" PRId64,
+                                   i, m->shape[i], b->dims[i]);
         if (m->chunkshape[i] != m->shape[i]) g->whole_array = true;
         g->bs[i] = m->blockshape[i];
         ext *= (b->dims[i] + g->bs[i] - 1) / g->bs[i] * g->bs[i];
@@ -349,9 +373,11 @@ static int b2nd_geom(const tersa__h5frame *f, const tersa__h5box *b, h5geom *g)
     }
     if (g->whole_array) return 0;
     if (f->ci.nbytes != ext || (!f->ci.special && f->ci.blocksize != blk))
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: b2nd chunk holds %" PRId32 " bytes in "
-                           "blocks of %" PRId32 ", the metalayer implies %" PRId64 " and %" PRId64,
-                           f->ci.nbytes, f->ci.blocksize, ext, blk);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: b2nd chunk holds %" PRId32 " bytes in "
+                               "blocks of %" PRId32 ", the metalayer implies %" PRId64
+                               " and %" PRId64,
+                               f->ci.nbytes, f->ci.blocksize, ext, blk);
     g->blocked = !b2nd_corder(b, g->bs);
     return 0;
 }
@@ -371,10 +397,12 @@ static int read_whole_array(tersa__h5worker *w, tersa__h5src *src, tersa__h5fram
     int64_t n = box_bytes(b);
     TERSA_TRY(tersa__h5_grow(&w->scratch, &w->scap, (size_t)n));
     tersa_array *a = tersa_array_from_schunk(f->sc, 0);
-    if (!a) return tersa__fail_prefix(TERSA_ERR_CORRUPT, "h5 frame b2nd");
+    if (!a)
+        return tersa_error_prefix(TERSA_ERR_CORRUPT, "h5 frame b2nd");
     int64_t rc = tersa_array_to_buffer(a, w->scratch, (size_t)n);
     tersa_array_free(a);
-    if (rc < 0) return tersa__fail_prefix((int)rc, "h5 frame b2nd");
+    if (rc < 0)
+        return tersa_error_prefix((int)rc, "h5 frame b2nd");
     tersa__h5_corder_copy(b, w->scratch, true);
     return 0;
 }
@@ -412,8 +440,10 @@ static int blocks_one_by_one(tersa__h5worker *w, tersa__h5frame *f, const tersa_
 {
     int64_t ts = f->ci.typesize > 0 ? f->ci.typesize : 1, bsize = f->ci.blocksize;
     if (bsize <= 0 || bsize % ts || f->ci.nbytes % ts)
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: blocksize %" PRId64 " or nbytes %" PRId32
-                           " is not a multiple of typesize %" PRId64, bsize, f->ci.nbytes, ts);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: blocksize %" PRId64 " or nbytes %" PRId32
+                               " is not a multiple of typesize %" PRId64,
+                               bsize, f->ci.nbytes, ts);
     for (int64_t k = 0; k < nb; k++) {
         if (!w->mask[k]) continue;
         int64_t len = f->ci.nbytes - k * bsize < bsize ? f->ci.nbytes - k * bsize : bsize;
@@ -473,9 +503,10 @@ static int blocks_in_parallel(tersa__h5worker *w, tersa__h5frame *f, const tersa
         TERSA_TRY(tersa_dctx_set(w->peers[i].dctx, TERSA_P_FRAME_TYPESIZE, f->typesize));
     pblocks p = {w->peers, f, b, g, list, 0, ""};
     TERSA_TRY(tersa_dctx_set_pool(w->dctx, NULL));
-    int rc = tersa__pool_run(w->pool, w->npeers, (int)n, pblock_task, &p);
+    int rc = tersa_pool_run(w->pool, w->npeers, (int)n, pblock_task, &p);
     int rc2 = tersa_dctx_set_pool(w->dctx, w->pool);
-    if (rc < 0) return tersa__fail(rc, "%s", p.err[0] ? p.err : tersa_error_message(rc));
+    if (rc < 0)
+        return tersa_error_set(rc, "%s", p.err[0] ? p.err : tersa_error_message(rc));
     return rc2;
 }
 
@@ -512,8 +543,10 @@ int tersa__h5frame_read(tersa__h5worker *w, tersa__h5src *src, tersa__h5frame *f
     if (f->b2nd) TERSA_TRY(b2nd_geom(f, b, &g));
     if (g.whole_array) return read_whole_array(w, src, f, b);
     if (!f->b2nd && f->ci.nbytes < box_bytes(b))
-        return tersa__fail(TERSA_ERR_CORRUPT, "h5 frame: chunk holds %" PRId32 " bytes, the HDF5 "
-                           "chunk needs %" PRId64, f->ci.nbytes, box_bytes(b));
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "h5 frame: chunk holds %" PRId32 " bytes, the HDF5 "
+                               "chunk needs %" PRId64,
+                               f->ci.nbytes, box_bytes(b));
     int64_t off, len;
     bool done = false;
     if (!g.blocked && tersa__h5_box_contiguous(b, &off, &len))
@@ -528,7 +561,7 @@ static int setup_cctx(tersa__h5worker *w, const tersa__h5cd *cd, int64_t blocksi
                       tersa_pool *pool)
 {
     if (!w->cctx && !(w->cctx = tersa_cctx_create()))
-        return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for a compression context");
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for a compression context");
     tersa_cctx *c = w->cctx;
     int64_t ts = cd->typesize <= TERSA_MAX_TYPESIZE ? cd->typesize : 1;
     TERSA_TRY(tersa_cctx_set(c, TERSA_P_TYPESIZE, ts));
@@ -558,7 +591,8 @@ static int frame_from(tersa__h5worker *w, int32_t typesize, const tersa_metalaye
     sp.nmetalayers = ml ? 1 : 0;
     sp.metalayers = ml;
     tersa_schunk *sc = tersa_schunk_create(&sp);
-    if (!sc) return tersa__fail_prefix(TERSA_ERR_NOMEM, "h5 frame");
+    if (!sc)
+        return tersa_error_prefix(TERSA_ERR_NOMEM, "h5 frame");
     int64_t rc = tersa_cctx_set_pool(tersa_schunk_cctx(sc), pool);
     if (rc >= 0) rc = tersa_schunk_append_buffer(sc, src, n);
     int64_t len = rc < 0 ? rc : tersa_schunk_frame_len(sc);
@@ -711,7 +745,7 @@ static int64_t b2nd_layout(const tersa__h5cd *cd, const uint8_t *src, tersa__h5b
         ext *= (cd->dims[i] + bs[i] - 1) / bs[i] * bs[i];
     }
     if (ext > TERSA_MAX_BUFFERSIZE || *bbytes > TERSA_MAX_BLOCKSIZE)
-        return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: padded chunk of %" PRId64 " bytes", ext);
+        return tersa_error_set(TERSA_ERR_TOO_LARGE, "h5: padded chunk of %" PRId64 " bytes", ext);
     tersa__h5_cstrides(b->rank, b->dims, b->item, b->bstr);
     return ext;
 }
@@ -752,8 +786,10 @@ int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_
     int64_t items = cd->typesize;
     for (int i = 0; i < cd->rank; i++) items *= cd->dims[i];
     if (n > TERSA_MAX_BUFFERSIZE)
-        return tersa__fail(TERSA_ERR_TOO_LARGE, "h5: chunk of %zu bytes exceeds the Blosc2 "
-                           "limit", n);
+        return tersa_error_set(TERSA_ERR_TOO_LARGE,
+                               "h5: chunk of %zu bytes exceeds the Blosc2 "
+                               "limit",
+                               n);
     if (cd->rank >= 2 && (int64_t)n == items) return build_b2nd(w, cd, src, pool, o);
     TERSA_TRY(setup_cctx(w, cd, cd->blocksize, pool));
     return emit_frame(w, cd, cd->typesize, NULL, src, n, pool, o);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "common/tersa_internal.h"
-#include "common/tersa_pool.h"
+#include "tersa/tersa_chunk.h"
 #include "tersa/tersa_frame.h"
 #include "tersa/tersa_h5.h"
 #include "tersa/tersa_ndarray.h"
@@ -309,7 +309,7 @@ int tersa__h5_read_chunk(tersa_h5dset *d, tersa__h5worker *w, const tersa__h5ref
 int tersa__h5_fetch_raw(tersa_h5dset *d, const int64_t *c, tersa__h5ref *ref, uint8_t **raw);
 /* Run n tasks on the workers: chunks in parallel when there are enough of them, else one after
  * the other with block-level threads (d->par_chunks says which); gathers worker statistics. */
-int tersa__h5_run(tersa_h5dset *d, int n, tersa__task_fn fn, void *arg);
+int tersa__h5_run(tersa_h5dset *d, int n, tersa_task_fn fn, void *arg);
 /* File and memory dataspaces of a selection for H5Dread/H5Dwrite (caller closes both). */
 int tersa__h5_spaces(const tersa_h5dset *d, const tersa__h5sel *s, hid_t *fs, hid_t *ms);
 /* Bytes of one whole chunk (item size times the chunk dims). */

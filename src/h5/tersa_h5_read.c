@@ -16,13 +16,16 @@ static int axis_params(const tersa_h5dset *d, int i, const int64_t *start, const
 {
     int64_t st = step ? step[i] : 1, a = start ? start[i] : 0, dim = d->shape[i];
     if (st < 1 || a < 0 || a > dim)
-        return tersa__fail(TERSA_ERR_RANGE, "h5 %s %s: axis %d: start %" PRId64 " / step %" PRId64
-                           " outside the extent %" PRId64, d->fname, d->dname, i, a, st, dim);
+        return tersa_error_set(TERSA_ERR_RANGE,
+                               "h5 %s %s: axis %d: start %" PRId64 " / step %" PRId64
+                               " outside the extent %" PRId64,
+                               d->fname, d->dname, i, a, st, dim);
     int64_t n = count ? count[i] : (a < dim ? (dim - a + st - 1) / st : 0);
     if (n < 0 || (n > 0 && (n - 1 > (dim - 1 - a) / st)))
-        return tersa__fail(TERSA_ERR_RANGE, "h5 %s %s: axis %d: %" PRId64 " indices from %" PRId64
-                           " by %" PRId64 " run past the extent %" PRId64, d->fname, d->dname, i,
-                           n, a, st, dim);
+        return tersa_error_set(TERSA_ERR_RANGE,
+                               "h5 %s %s: axis %d: %" PRId64 " indices from %" PRId64 " by %" PRId64
+                               " run past the extent %" PRId64,
+                               d->fname, d->dname, i, n, a, st, dim);
     s->start[i] = a;
     s->count[i] = n;
     s->step[i] = st;
@@ -35,7 +38,8 @@ static int axis_segments(const tersa_h5dset *d, int i, tersa__h5sel *s)
     int64_t cs = d->chunk[i], a = s->start[i], st = s->step[i], n = s->count[i];
     int64_t last = a + (n - 1) * st, c0 = a / cs, c1 = last / cs;
     s->seg[i] = tersa__malloc((size_t)(c1 - c0 + 1) * sizeof *s->seg[i]);
-    if (!s->seg[i]) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for a selection");
+    if (!s->seg[i])
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for a selection");
     for (int64_t c = c0; c <= c1; c++) {
         int64_t lo = c * cs, hi = lo + cs, k0 = lo > a ? (lo - a + st - 1) / st : 0;
         int64_t k1 = (hi - 1 - a) / st;
@@ -55,7 +59,7 @@ int tersa__h5sel_init(const tersa_h5dset *d, const int64_t *start, const int64_t
     for (int i = 0; i < d->rank; i++) {
         TERSA_TRY(axis_params(d, i, start, count, step, s));
         if (!tersa__mul_i64(items, s->count[i], &items))
-            return tersa__fail(TERSA_ERR_RANGE, "h5: selection size overflows");
+            return tersa_error_set(TERSA_ERR_RANGE, "h5: selection size overflows");
     }
     s->nchunks = items > 0 && d->chunked ? 1 : 0;
     for (int i = 0; i < d->rank && s->nchunks > 0; i++) {
@@ -97,13 +101,14 @@ int64_t tersa_h5_select_nbytes(const tersa_h5dset *d, const int64_t *start, cons
                                const int64_t *step)
 {
     tersa__h5sel s;
-    if (!d) return tersa__fail(TERSA_ERR_PARAM, "h5_select_nbytes: NULL handle");
+    if (!d)
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_select_nbytes: NULL handle");
     int64_t n = d->item;
     memset(&s, 0, sizeof s);
     for (int i = 0; i < d->rank; i++) {
         TERSA_TRY(axis_params(d, i, start, count, step, &s));
         if (!tersa__mul_i64(n, s.count[i], &n))
-            return tersa__fail(TERSA_ERR_RANGE, "h5: selection size overflows");
+            return tersa_error_set(TERSA_ERR_RANGE, "h5: selection size overflows");
     }
     return n;
 }
@@ -120,12 +125,15 @@ int64_t tersa__h5_chunk_bytes(const tersa_h5dset *d)
 /* Fletcher32 after Blosc2: check the last 4 bytes (HDF5 also accepts the old byte order). */
 static int check_fletcher(const uint8_t *p, size_t len)
 {
-    if (len < 4) return tersa__fail(TERSA_ERR_CORRUPT, "Fletcher32: chunk of %zu bytes", len);
+    if (len < 4)
+        return tersa_error_set(TERSA_ERR_CORRUPT, "Fletcher32: chunk of %zu bytes", len);
     uint32_t want = tersa__ld32(p + len - 4), got = tersa__h5_fletcher32(p, len - 4);
     uint32_t swapped = ((got & 0x00ff00ffu) << 8) | ((got >> 8) & 0x00ff00ffu);
     if (want != got && want != swapped)
-        return tersa__fail(TERSA_ERR_CORRUPT, "Fletcher32 checksum %08" PRIx32 " differs from the "
-                           "stored %08" PRIx32, got, want);
+        return tersa_error_set(TERSA_ERR_CORRUPT,
+                               "Fletcher32 checksum %08" PRIx32 " differs from the "
+                               "stored %08" PRIx32,
+                               got, want);
     return 0;
 }
 
@@ -178,8 +186,9 @@ static int decode_stored(tersa_h5dset *d, tersa__h5worker *w, const tersa__h5ref
     }
     if (ref->mask & (1u << d->findex)) { /* stored unfiltered (optional filter failed) */
         if ((int64_t)src->len < tersa__h5_chunk_bytes(d))
-            return tersa__fail(TERSA_ERR_CORRUPT, "unfiltered chunk of %zu bytes, %" PRId64
-                               " expected", src->len, tersa__h5_chunk_bytes(d));
+            return tersa_error_set(TERSA_ERR_CORRUPT,
+                                   "unfiltered chunk of %zu bytes, %" PRId64 " expected", src->len,
+                                   tersa__h5_chunk_bytes(d));
         tersa__h5_corder_copy(box, src->buf, true);
         return 1;
     }
@@ -231,7 +240,7 @@ static int read_task(void *arg, int t, int worker)
 }
 
 /* Run n jobs: chunks in parallel, or (fewer chunks than workers) blocks in parallel. */
-int tersa__h5_run(tersa_h5dset *d, int n, tersa__task_fn fn, void *arg)
+int tersa__h5_run(tersa_h5dset *d, int n, tersa_task_fn fn, void *arg)
 {
     bool chunk_par = d->nw > 1 && n >= d->nw;
     d->par_chunks = chunk_par;
@@ -246,7 +255,7 @@ int tersa__h5_run(tersa_h5dset *d, int n, tersa__task_fn fn, void *arg)
         tersa_dctx_stats(d->w[i].dctx, &s);
         before[i] = s.blocks_decoded;
     }
-    int rc = chunk_par ? tersa__pool_run(d->pool, d->nw, n, fn, arg) : 0;
+    int rc = chunk_par ? tersa_pool_run(d->pool, d->nw, n, fn, arg) : 0;
     for (int t = 0; !chunk_par && t < n && rc >= 0; t++) rc = fn(arg, t, 0);
     for (int i = 0; i < d->nw; i++) {
         tersa_dstats s = {sizeof s, 0, 0, 0};
@@ -292,7 +301,8 @@ static int read_chunks(tersa_h5dset *d, const tersa__h5sel *s, uint8_t *dst)
 {
     int batch = d->nw * H5_BATCH_PER_WORKER;
     h5job *jobs = tersa__calloc((size_t)batch, sizeof *jobs);
-    if (!jobs) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for read jobs");
+    if (!jobs)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for read jobs");
     h5run run = {d, jobs};
     int rc = 0;
     for (int64_t first = 0; first < s->nchunks && rc >= 0; first += batch) {
@@ -326,8 +336,8 @@ int tersa__h5_spaces(const tersa_h5dset *d, const tersa__h5sel *s, hid_t *fs, hi
     *ms = d->rank ? H5Screate_simple(d->rank, n, NULL) : H5Screate(H5S_SCALAR);
     if (*fs < 0 || *ms < 0 ||
         (d->rank && H5Sselect_hyperslab(*fs, H5S_SELECT_SET, a, st, n, NULL) < 0))
-        return tersa__fail(TERSA_ERR_IO, "h5 %s %s: cannot build the dataspaces", d->fname,
-                           d->dname);
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: cannot build the dataspaces", d->fname,
+                               d->dname);
     return 0;
 }
 
@@ -337,7 +347,7 @@ static int read_pipeline(tersa_h5dset *d, const tersa__h5sel *s, void *dst)
     if (d->findex >= 0) tersa__h5_ensure_filter();
     int rc = tersa__h5_spaces(d, s, &fs, &ms);
     if (rc >= 0 && H5Dread(d->dset, d->type, ms, fs, H5P_DEFAULT, dst) < 0)
-        rc = tersa__fail(TERSA_ERR_IO, "h5 %s %s: H5Dread failed", d->fname, d->dname);
+        rc = tersa_error_set(TERSA_ERR_IO, "h5 %s %s: H5Dread failed", d->fname, d->dname);
     if (fs >= 0) H5Sclose(fs);
     if (ms >= 0) H5Sclose(ms);
     return rc;
@@ -347,12 +357,15 @@ int64_t tersa_h5_read(tersa_h5dset *d, const int64_t *start, const int64_t *coun
                       const int64_t *step, void *dst, size_t dstcap)
 {
     tersa__h5sel s;
-    if (!d || !dst) return tersa__fail(TERSA_ERR_PARAM, "h5_read: NULL handle or buffer");
+    if (!d || !dst)
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_read: NULL handle or buffer");
     int64_t nbytes = tersa_h5_select_nbytes(d, start, count, step);
     TERSA_TRY(nbytes);
     if ((uint64_t)nbytes > dstcap)
-        return tersa__fail(TERSA_ERR_DST_TOO_SMALL, "h5_read: %" PRId64 " bytes selected, the "
-                           "buffer has %zu", nbytes, dstcap);
+        return tersa_error_set(TERSA_ERR_DST_TOO_SMALL,
+                               "h5_read: %" PRId64 " bytes selected, the "
+                               "buffer has %zu",
+                               nbytes, dstcap);
     if (nbytes == 0) return 0;
     int rc = tersa__h5sel_init(d, start, count, step, &s);
     s.stream = nbytes >= H5_STREAM_MIN;

@@ -27,12 +27,14 @@ void tersa_h5_params_init(tersa_h5_params *p)
 static int check_shapes(const tersa_h5_params *p, hsize_t *dims, hsize_t *maxd, hsize_t *chunk)
 {
     if (!p->shape)
-        return tersa__fail(TERSA_ERR_PARAM, "h5 params: no shape");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5 params: no shape");
     for (int i = 0; i < p->rank; i++) {
         int64_t s = p->shape[i], m = p->maxshape ? p->maxshape[i] : s;
         if (s < 0 || (m != -1 && m < s) || p->chunkshape[i] < 1)
-            return tersa__fail(TERSA_ERR_PARAM, "h5 params: axis %d: shape %" PRId64 ", maxshape %"
-                               PRId64 ", chunk %" PRId64 " invalid", i, s, m, p->chunkshape[i]);
+            return tersa_error_set(TERSA_ERR_PARAM,
+                                   "h5 params: axis %d: shape %" PRId64 ", maxshape %" PRId64
+                                   ", chunk %" PRId64 " invalid",
+                                   i, s, m, p->chunkshape[i]);
         dims[i] = (hsize_t)s;
         maxd[i] = m == -1 ? H5S_UNLIMITED : (hsize_t)m;
         chunk[i] = (hsize_t)p->chunkshape[i];
@@ -50,7 +52,7 @@ static hid_t make_dcpl(const tersa_h5_params *p, const hsize_t *chunk)
         H5Pset_filter(dcpl, TERSA_H5_FILTER_ID, H5Z_FLAG_OPTIONAL, ncd, cd) < 0 ||
         (p->fletcher32 && H5Pset_fletcher32(dcpl) < 0)) {
         if (dcpl >= 0) H5Pclose(dcpl);
-        tersa__fail(TERSA_ERR_IO, "h5 create: cannot set up the dataset creation properties");
+        tersa_error_set(TERSA_ERR_IO, "h5 create: cannot set up the dataset creation properties");
         return -1;
     }
     return dcpl;
@@ -62,7 +64,8 @@ tersa_h5dset *tersa_h5_create(hid_t loc, const char *name, const tersa_h5_params
     unsigned cd[TERSA_H5_MAX_CD];
     size_t ncd;
     if (!name || tersa_h5_cd_values(p, cd, &ncd) < 0 || check_shapes(p, dims, maxd, chunk) < 0) {
-        if (!name) tersa__fail(TERSA_ERR_PARAM, "h5 create: NULL name");
+        if (!name)
+            tersa_error_set(TERSA_ERR_PARAM, "h5 create: NULL name");
         return NULL;
     }
     hid_t dcpl = make_dcpl(p, chunk);
@@ -70,7 +73,8 @@ tersa_h5dset *tersa_h5_create(hid_t loc, const char *name, const tersa_h5_params
     hid_t space = H5Screate_simple(p->rank, dims, maxd);
     hid_t ds = space < 0 ? -1 : H5Dcreate2(loc, name, p->type, space, p->lcpl, dcpl, H5P_DEFAULT);
     tersa_h5dset *d = NULL;
-    if (ds < 0) tersa__fail(TERSA_ERR_IO, "h5 create: H5Dcreate2 of %s failed", name);
+    if (ds < 0)
+        tersa_error_set(TERSA_ERR_IO, "h5 create: H5Dcreate2 of %s failed", name);
     else d = tersa_h5_open(ds);
     if (ds >= 0) H5Dclose(ds);
     if (space >= 0) H5Sclose(space);
@@ -265,7 +269,8 @@ static int write_chunks(tersa_h5dset *d, const tersa__h5sel *s, const uint8_t *s
 {
     int batch = d->nw * H5_WBATCH_PER_WORKER;
     wjob *jobs = tersa__calloc(2 * (size_t)batch, sizeof *jobs);
-    if (!jobs) return tersa__fail(TERSA_ERR_NOMEM, "h5: no memory for write jobs");
+    if (!jobs)
+        return tersa_error_set(TERSA_ERR_NOMEM, "h5: no memory for write jobs");
     wrun run = {d, jobs, NULL, 0, 0};
     int rc = 0, k = 0;
     for (int64_t first = 0; first < s->nchunks && rc >= 0; first += batch, k ^= 1) {
@@ -290,7 +295,7 @@ static int write_pipeline(tersa_h5dset *d, const tersa__h5sel *s, const void *sr
     if (d->findex >= 0) tersa__h5_ensure_filter();
     int rc = tersa__h5_spaces(d, s, &fs, &ms);
     if (rc >= 0 && H5Dwrite(d->dset, d->type, ms, fs, H5P_DEFAULT, src) < 0)
-        rc = tersa__fail(TERSA_ERR_IO, "h5 %s %s: H5Dwrite failed", d->fname, d->dname);
+        rc = tersa_error_set(TERSA_ERR_IO, "h5 %s %s: H5Dwrite failed", d->fname, d->dname);
     if (fs >= 0) H5Sclose(fs);
     if (ms >= 0) H5Sclose(ms);
     return rc;
@@ -300,15 +305,18 @@ int64_t tersa_h5_write(tersa_h5dset *d, const int64_t *start, const int64_t *cou
                        const int64_t *step, const void *src, size_t srclen)
 {
     tersa__h5sel s;
-    if (!d || (!src && srclen)) return tersa__fail(TERSA_ERR_PARAM, "h5_write: NULL argument");
+    if (!d || (!src && srclen))
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_write: NULL argument");
     if (!d->writable)
-        return tersa__fail(TERSA_ERR_STATE, "h5 %s %s: the file is open read-only", d->fname,
-                           d->dname);
+        return tersa_error_set(TERSA_ERR_STATE, "h5 %s %s: the file is open read-only", d->fname,
+                               d->dname);
     int64_t nbytes = tersa_h5_select_nbytes(d, start, count, step);
     TERSA_TRY(nbytes);
     if ((uint64_t)nbytes != srclen)
-        return tersa__fail(TERSA_ERR_PARAM, "h5_write: the selection holds %" PRId64 " bytes, "
-                           "the source %zu", nbytes, srclen);
+        return tersa_error_set(TERSA_ERR_PARAM,
+                               "h5_write: the selection holds %" PRId64 " bytes, "
+                               "the source %zu",
+                               nbytes, srclen);
     if (nbytes == 0) return 0;
     int rc = tersa__h5sel_init(d, start, count, step, &s);
     int64_t nchunks = s.nchunks;
@@ -324,15 +332,18 @@ int64_t tersa_h5_write(tersa_h5dset *d, const int64_t *start, const int64_t *cou
 int tersa_h5_set_extent(tersa_h5dset *d, const int64_t *shape)
 {
     hsize_t dims[H5R];
-    if (!d || !shape) return tersa__fail(TERSA_ERR_PARAM, "h5_set_extent: NULL argument");
+    if (!d || !shape)
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_set_extent: NULL argument");
     for (int i = 0; i < d->rank; i++) {
         if (shape[i] < 0 || (d->maxshape[i] >= 0 && shape[i] > d->maxshape[i]))
-            return tersa__fail(TERSA_ERR_RANGE, "h5 %s %s: axis %d: extent %" PRId64 " outside "
-                               "0..maxshape", d->fname, d->dname, i, shape[i]);
+            return tersa_error_set(TERSA_ERR_RANGE,
+                                   "h5 %s %s: axis %d: extent %" PRId64 " outside "
+                                   "0..maxshape",
+                                   d->fname, d->dname, i, shape[i]);
         dims[i] = (hsize_t)shape[i];
     }
     if (H5Dset_extent(d->dset, dims) < 0)
-        return tersa__fail(TERSA_ERR_IO, "h5 %s %s: H5Dset_extent failed", d->fname, d->dname);
+        return tersa_error_set(TERSA_ERR_IO, "h5 %s %s: H5Dset_extent failed", d->fname, d->dname);
     return tersa__h5_refresh_extent(d);
 }
 
@@ -340,11 +351,12 @@ int64_t tersa_h5_append(tersa_h5dset *d, const void *src, size_t srclen)
 {
     int64_t row = d ? d->item : 0, shape[H5R], start[H5R] = {0};
     if (!d || d->rank < 1 || (!src && srclen))
-        return tersa__fail(TERSA_ERR_PARAM, "h5_append: NULL argument or a scalar dataset");
+        return tersa_error_set(TERSA_ERR_PARAM, "h5_append: NULL argument or a scalar dataset");
     for (int i = 1; i < d->rank; i++) row *= d->shape[i];
     if (row <= 0 || srclen % (uint64_t)row)
-        return tersa__fail(TERSA_ERR_PARAM, "h5_append: %zu bytes are not whole rows of %" PRId64
-                           " bytes", srclen, row);
+        return tersa_error_set(TERSA_ERR_PARAM,
+                               "h5_append: %zu bytes are not whole rows of %" PRId64 " bytes",
+                               srclen, row);
     memcpy(shape, d->shape, sizeof(int64_t) * (size_t)d->rank);
     start[0] = shape[0];
     shape[0] += (int64_t)(srclen / (uint64_t)row);

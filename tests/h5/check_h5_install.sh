@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install tersa (with the HDF5 layer) from a build directory into a scratch prefix, then build a
-# small program that writes and reads a Blosc2 dataset with libtersa_h5 two ways: pkg-config
-# (tersa_h5.pc) and CMake find_package(tersa_h5); and check that the filter plugin was
-# installed under lib/hdf5/plugin. Usage: check_h5_install.sh BUILD_DIR
+# small program that writes and reads a Blosc2 dataset with libtersa_h5 three ways: pkg-config
+# (tersa_h5.pc, shared libraries), CMake find_package(tersa_h5) with tersa::tersa_h5 (shared)
+# and with tersa::tersa_h5_static; the program also checks that an error raised inside
+# libtersa_h5 reads through tersa_error_detail() of libtersa. Checks that libtersa_h5.so
+# exports only tersa_h5_* and that the filter plugin was installed under lib/hdf5/plugin.
+# Usage: check_h5_install.sh BUILD_DIR
 set -euo pipefail
 build=$1
 prefix=$(mktemp -d)
@@ -32,12 +35,26 @@ int main(int argc, char **argv)
     tersa_h5_close(d);
     H5Fclose(f);
     printf("tersa_h5 write/read: %s\n", ok ? "ok" : tersa_error_detail());
+    /* An error inside libtersa_h5 must be visible through libtersa's thread-local detail. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    tersa_h5dset *none = tersa_h5_open_path(argv[argc - 1], "/no_such_dataset", 0);
+    const char *detail = tersa_error_detail();
+    int err_ok = !none && strstr(detail, "no_such_dataset") != NULL;
+    printf("tersa_h5 error detail: %s (%s)\n", err_ok ? "ok" : "MISSING", detail);
+    ok = ok && err_ok;
     return ok ? 0 : 1;
 }
 C
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig"
+libdir=$(pkg-config --variable=libdir tersa_h5)
 cc -o "$prefix/use_pc" "$prefix/use_h5.c" $(pkg-config --cflags --libs tersa_h5)
-"$prefix/use_pc" "$prefix/pc.h5"
+LD_LIBRARY_PATH=$libdir "$prefix/use_pc" "$prefix/pc.h5"
+LD_LIBRARY_PATH=$libdir ldd "$prefix/use_pc" | grep -q "libtersa_h5.so.0 => $libdir" || {
+    echo "check_h5_install: the pkg-config build does not use the installed libtersa_h5.so"
+    exit 1
+}
+bad=$(nm -D --defined-only "$libdir/libtersa_h5.so" | awk '{print $3}' | grep -v '^tersa_h5_' || true)
+[ -z "$bad" ] || { echo "check_h5_install: libtersa_h5.so exports $bad"; exit 1; }
 mkdir -p "$prefix/cm"
 cat > "$prefix/cm/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.25)
@@ -45,10 +62,17 @@ project(use_tersa_h5 C)
 find_package(tersa_h5 REQUIRED)
 add_executable(use_cmake ../use_h5.c)
 target_link_libraries(use_cmake PRIVATE tersa::tersa_h5)
+add_executable(use_cmake_static ../use_h5.c)
+target_link_libraries(use_cmake_static PRIVATE tersa::tersa_h5_static)
 CM
 cmake -S "$prefix/cm" -B "$prefix/cm/b" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cm/b" >/dev/null
 "$prefix/cm/b/use_cmake" "$prefix/cm.h5"
+"$prefix/cm/b/use_cmake_static" "$prefix/cms.h5"
+if ldd "$prefix/cm/b/use_cmake_static" | grep -q libtersa; then
+    echo "check_h5_install: tersa::tersa_h5_static links a shared tersa library"
+    exit 1
+fi
 plugin=$(find "$prefix" -path '*hdf5/plugin/*' -name 'libh5z_tersa_blosc2.so' | head -1)
 [ -n "$plugin" ] || { echo "check_h5_install: the filter plugin was not installed"; exit 1; }
 echo "check_h5_install: ok"
