@@ -302,6 +302,30 @@ static int64_t ch_batch(tersa_schunk *s)
     return rc < 0 ? rc : tersa__schunk_flush(s);
 }
 
+/* The public batch: autocommit off, many kinds of change, one commit (or none: free commits). */
+static int64_t batch_changes(tersa_schunk *s)
+{
+    int64_t rc = tersa_schunk_set_autocommit(s, 0);
+    for (int i = 0; i < 4 && rc >= 0; i++) rc = append_one(s, i == 2, CS, 120 + (uint64_t)i);
+    if (rc >= 0) rc = ch_update(s);
+    if (rc >= 0) rc = ch_insert(s);
+    if (rc >= 0) rc = ch_delete(s);
+    if (rc >= 0) rc = ch_vlmeta_new(s);
+    if (rc >= 0) rc = ch_meta(s);
+    return rc;
+}
+static int64_t ch_public_batch(tersa_schunk *s)
+{
+    int64_t rc = batch_changes(s);
+    return rc < 0 ? rc : tersa_schunk_commit(s);
+}
+static int64_t ch_batch_free_commits(tersa_schunk *s) { return batch_changes(s); }
+static int64_t ch_batch_then_autocommit(tersa_schunk *s)
+{
+    int64_t rc = batch_changes(s);
+    return rc < 0 ? rc : tersa_schunk_set_autocommit(s, 1);
+}
+
 /* Base frames: "main" has 6 chunks (one special), a metalayer, a vlmetalayer and unused bytes
  * from an update; "one" has one chunk; "empty" none. */
 static void make_base(const char *path, int storage, int nchunks)
@@ -381,6 +405,9 @@ static void test_stop_points(int storage)
         {"vlmeta delete", "main", ch_vlmeta_delete}, {"meta", "main", ch_meta},
         {"concat", "main", ch_concat},           {"compact", "main", ch_compact},
         {"batch", "main", ch_batch},             {"first append", "empty", ch_append},
+        {"public batch", "main", ch_public_batch}, {"public batch on empty", "empty",
+        ch_public_batch}, {"batch, free commits", "main", ch_batch_free_commits},
+        {"batch, autocommit on", "one", ch_batch_then_autocommit},
         {"vlmeta on empty", "empty", ch_vlmeta_new}, {"concat into empty", "empty", ch_concat},
     };
     char base[3][256];

@@ -247,6 +247,21 @@ TERSA_API tersa_schunk *tersa_schunk_copy(tersa_schunk *schunk,
  * survives a power failure. Off by default. Returns 0, or TERSA_ERR_PARAM on NULL. */
 TERSA_API int tersa_schunk_set_durable(tersa_schunk *schunk, int durable);
 
+/* Batches. With autocommit off (autocommit 0), changes to a file or sparse frame are written
+ * (chunk bytes at their final places, sparse chunk files) but not committed: the header on
+ * disk keeps pointing at the last committed index, so other readers, and the file after a
+ * crash, see the frame as the last commit left it; this schunk sees every change at once.
+ * tersa_schunk_commit then writes the offsets index, trailer and header once for the whole
+ * batch, with the same protocol as a single change. Many small appends thus cost O(n) bytes of
+ * index writes instead of O(n^2), and the file ends up byte for byte as if each append had been
+ * committed. tersa_schunk_frame_len, tersa_schunk_to_buffer and tersa_schunk_compact commit
+ * first; tersa_schunk_free commits what is pending (call tersa_schunk_commit before it to
+ * see an error). Turning autocommit back on commits. Memory frames ignore the setting.
+ * Returns 0 or a negative error (TERSA_ERR_STATE after a failed change: nothing pending was
+ * committed, reopen the frame). */
+TERSA_API int tersa_schunk_set_autocommit(tersa_schunk *schunk, int autocommit);
+TERSA_API int tersa_schunk_commit(tersa_schunk *schunk);
+
 /* Reclaim space: a file frame is rewritten without the bytes that updates and deletes left
  * unused (into "<path>.tersa-compact", then renamed over the frame: crash-safe); a sparse
  * frame loses chunk files that no index entry uses (left by a crash); a memory frame is

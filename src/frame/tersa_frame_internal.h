@@ -107,6 +107,8 @@ struct tersa_schunk {
     bool durable;       /* fdatasync around every commit */
     bool fresh;         /* being built by a constructor: written in place, no protocol */
     bool broken;        /* a change failed midway: further changes are refused */
+    bool batch;         /* autocommit off: changes wait for tersa_schunk_commit */
+    bool pending;       /* batch: changes written but not committed */
     bool idx_dirty;     /* offsets, sizes or trailer changed since the last commit */
     bool hdr_dirty;     /* header metalayer bytes changed since the last commit */
     bool tx_relocated;  /* file: the committed index has been copied to tx_q */
@@ -206,7 +208,10 @@ int64_t tersa__schunk_change_room(const tersa_schunk *s, int64_t payload, int64_
 int tersa__schunk_prepare_offsets(tersa_schunk *s);
 /* Commit the current change of a file/sparse frame (tersa_frame_tx.c): afterwards the files
  * hold it, and a crash at any moment before leaves the previous commit. No-op for memory. */
+/* End of a change: commit it, or with autocommit off mark it pending. */
 int tersa__schunk_flush(tersa_schunk *s);
+/* Commit whatever is pending now (also with autocommit off). */
+int tersa__schunk_commit(tersa_schunk *s);
 /* Make the schunk's memory chunk area owned and writable (copies a borrowed view). */
 int tersa__schunk_own_data(tersa_schunk *s, size_t extra);
 /* Validate a chunk given to append/insert/update; *info receives its header. */

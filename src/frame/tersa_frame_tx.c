@@ -366,16 +366,44 @@ static int commit(tersa_schunk *s)
     return rc;
 }
 
-int tersa__schunk_flush(tersa_schunk *s)
+static int check_not_broken(const tersa_schunk *s)
 {
-    if (s->broken)
-        return tersa__fail(TERSA_ERR_STATE, "schunk: an earlier change failed midway; reopen the "
-                           "frame (the file holds the last committed state)");
+    if (!s->broken) return 0;
+    return tersa__fail(TERSA_ERR_STATE, "schunk: an earlier change failed midway; reopen the "
+                       "frame (the file holds the last committed state)");
+}
+
+int tersa__schunk_commit(tersa_schunk *s)
+{
+    TERSA_TRY(check_not_broken(s));
     int rc = commit(s);
     if (rc < 0) return tersa__tx_fail(s, rc);
     if (s->storage == TERSA_STORAGE_SPARSE) run_unlinks(s);
     end_change(s);
+    s->pending = false;
     return 0;
+}
+
+int tersa__schunk_flush(tersa_schunk *s)
+{
+    if (!s->batch || s->fresh || s->storage == TERSA_STORAGE_MEMORY)
+        return tersa__schunk_commit(s);
+    TERSA_TRY(check_not_broken(s));
+    s->pending = true;
+    return 0;
+}
+
+int tersa_schunk_commit(tersa_schunk *s)
+{
+    if (!s) return tersa__fail(TERSA_ERR_PARAM, "schunk_commit: NULL schunk");
+    return s->pending ? tersa__schunk_commit(s) : check_not_broken(s);
+}
+
+int tersa_schunk_set_autocommit(tersa_schunk *s, int autocommit)
+{
+    if (!s) return tersa__fail(TERSA_ERR_PARAM, "schunk_set_autocommit: NULL schunk");
+    s->batch = autocommit == 0;
+    return s->batch ? 0 : tersa_schunk_commit(s);
 }
 
 int tersa__tx_fail(tersa_schunk *s, int rc)
@@ -388,6 +416,7 @@ int tersa__tx_fail(tersa_schunk *s, int rc)
 
 void tersa__tx_release(tersa_schunk *s)
 {
+    if (s->pending && !s->broken) (void)tersa__schunk_commit(s); /* best effort, see header */
     abort_temp(s);
     tersa__buf_free(&s->live);
     tersa__free(s->unlink_ids);

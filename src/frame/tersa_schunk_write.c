@@ -530,6 +530,7 @@ static tersa_schunk *gather_sparse(tersa_schunk *s)
 int64_t tersa_schunk_frame_len(tersa_schunk *s)
 {
     if (!s) return tersa__fail(TERSA_ERR_PARAM, "schunk: NULL schunk");
+    if (s->pending) TERSA_TRY(tersa__schunk_commit(s)); /* the frame on disk is measured/read */
     if (s->storage == TERSA_STORAGE_FILE) return s->frame_len;
     if (s->storage == TERSA_STORAGE_SPARSE) {
         tersa_schunk *m = gather_sparse(s);
