@@ -105,6 +105,9 @@ static int tcli_sink_open_frame(tcli_sink *k, const tcli_out_params *p)
     if (!k->sc)
         return tcli_detail_error(k->path);
     k->file_made = 1;
+    /* One commit at the end (tcli_sink_commit) instead of one per chunk. */
+    if (!k->in_memory && tersa_schunk_set_autocommit(k->sc, 0) < 0)
+        return tcli_detail_error(k->path);
     k->cap = (size_t)cs;
     k->buf = malloc(k->cap);
     return k->buf ? TCLI_OK : tcli_tersa_error(k->path, TERSA_ERR_NOMEM);
@@ -152,6 +155,8 @@ static int tcli_sink_open_b2nd(tcli_sink *k, const tcli_out_params *p)
     if (!k->arr)
         return tcli_detail_error(k->path);
     k->file_made = 1;
+    if (!k->in_memory && tersa_schunk_set_autocommit(tersa_array_schunk(k->arr), 0) < 0)
+        return tcli_detail_error(k->path);
     tersa_array_info ai = {.struct_size = sizeof ai};
     int rc = tersa_array_get_info(k->arr, &ai);
     if (rc < 0)
@@ -316,6 +321,15 @@ static int tcli_sink_write_frame(tcli_sink *k, tersa_schunk *sc)
     return st;
 }
 
+/* A frame or array written to a file in one batch: commit it (errors reported here, not
+ * lost in tersa_schunk_free). */
+static int tcli_sink_commit(tcli_sink *k, tersa_schunk *sc)
+{
+    if (k->in_memory || !sc)
+        return TCLI_OK;
+    return tersa_schunk_commit(sc) < 0 ? tcli_detail_error(k->path) : TCLI_OK;
+}
+
 static int tcli_sink_compress_chunk(tcli_sink *k)
 {
     size_t cap = tersa_compress_bound(k->fill);
@@ -349,10 +363,14 @@ int tcli_sink_finish(tcli_sink *k)
     int rc = TCLI_OK;
     if (k->kind == TCLI_OUT_FRAME) {
         rc = tcli_sink_flush_chunk(k);
+        if (rc == TCLI_OK)
+            rc = tcli_sink_commit(k, k->sc);
         if (rc == TCLI_OK && k->in_memory)
             rc = tcli_sink_write_frame(k, k->sc);
     } else if (k->kind == TCLI_OUT_B2ND) {
         rc = tcli_sink_flush_slab(k);
+        if (rc == TCLI_OK)
+            rc = tcli_sink_commit(k, k->arr ? tersa_array_schunk(k->arr) : NULL);
         if (rc == TCLI_OK && k->in_memory)
             rc = tcli_sink_write_frame(k, tersa_array_schunk(k->arr));
     } else if (k->kind == TCLI_OUT_CHUNK) {
