@@ -18,7 +18,8 @@ int tersa__h5cd_parse(const unsigned *v, size_t n, tersa__h5cd *cd)
                                "h5 filter 32026: %zu cd_values, at least 4 needed", n);
     cd->n = n < TERSA_H5_MAX_CD ? n : TERSA_H5_MAX_CD;
     memcpy(cd->v, v, cd->n * sizeof *v);
-    if (v[1] > TERSA_MAX_BLOCKSIZE || v[2] == 0 || v[3] > (unsigned)INT32_MAX)
+    if (v[1] > TERSA_MAX_BLOCKSIZE || v[2] == 0 || v[2] > (unsigned)INT32_MAX ||
+        v[3] > (unsigned)INT32_MAX)
         return tersa_error_set(TERSA_ERR_CORRUPT,
                                "h5 filter 32026: cd_values blocksize %u, "
                                "typesize %u, chunk bytes %u out of range",

@@ -61,18 +61,24 @@ static herr_t set_local(hid_t dcpl, hid_t type, hid_t space)
 
 /* ---- The filter function --------------------------------------------------------------- */
 
-/* Hand HDF5 a copy of out in its own allocator, replacing *buf. */
-static size_t give(void *out, size_t len, size_t ret, size_t *buf_size, void **buf)
+/* Hand HDF5 a copy of out in its own allocator, replacing *buf. The buffer has at least
+ * min_size bytes (zeros after out): HDF5 1.10 copies a whole chunk out of a filter's result
+ * even when the filter returned fewer bytes (a hostile or mismatched frame), and must not read
+ * past the allocation. */
+static size_t give(void *out, size_t len, size_t ret, size_t min_size, size_t *buf_size,
+                   void **buf)
 {
-    void *p = H5allocate_memory(len ? len : 1, 0);
+    size_t size = len > min_size ? len : min_size;
+    void *p = H5allocate_memory(size ? size : 1, 0);
     if (!p) {
-        tersa_error_set(TERSA_ERR_NOMEM, "no memory for %zu bytes", len);
+        tersa_error_set(TERSA_ERR_NOMEM, "no memory for %zu bytes", size);
         return 0;
     }
     memcpy(p, out, len);
+    if (size > len) memset((uint8_t *)p + len, 0, size - len);
     H5free_memory(*buf);
     *buf = p;
-    *buf_size = len;
+    *buf_size = size;
     return ret;
 }
 
@@ -87,7 +93,7 @@ static size_t compress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size, v
     }
     if (tersa__h5worker_init(&w) >= 0 &&
         tersa__h5frame_build(&w, cd, *buf, nbytes, NULL, &out) >= 0)
-        ret = give(out.buf, out.len, out.len, buf_size, buf);
+        ret = give(out.buf, out.len, out.len, 0, buf_size, buf);
     tersa__free(out.buf);
     tersa__h5worker_free(&w);
     return ret;
@@ -152,7 +158,7 @@ static size_t decompress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size,
     if (rc >= 0) rc = tersa__h5frame_open(&w, &src, &f);
     if (rc >= 0) rc = f.b2nd ? decode_b2nd(&w, &src, &f, cd, &out, &len)
                              : decode_plain(&w, &f, &out, &len);
-    if (rc >= 0) ret = give(out, len, len, buf_size, buf);
+    if (rc >= 0) ret = give(out, len, len, (size_t)cd->chunk_bytes, buf_size, buf);
     tersa__h5frame_close(&f);
     tersa__free(out);
     tersa__h5worker_free(&w);

@@ -351,10 +351,29 @@ static bool b2nd_corder(const tersa__h5box *b, const int64_t *bs)
     return j == 0 || b->dims[j] % bs[j] == 0;
 }
 
+/* A b2nd shape other than the HDF5 chunk's but with as many items (cd_values whose chunk dims
+ * differ from the dataset's, which the filter writes from): the filter returns the frame's
+ * items in its own C order, and so does the whole-array path. */
+static bool same_items_other_shape(const tersa_nd_meta *m, const tersa__h5box *b)
+{
+    bool same = m->ndim == b->rank;
+    int64_t nm = 1, nb = 1;
+    for (int i = 0; i < m->ndim; i++) {
+        if (!tersa__mul_i64(nm, m->shape[i], &nm)) return false;
+        if (i < b->rank && m->shape[i] != b->dims[i]) same = false;
+    }
+    for (int i = 0; i < b->rank; i++) nb *= b->dims[i]; /* HDF5 chunk: < 2^32 items */
+    return !same && nm == nb;
+}
+
 static int b2nd_geom(const tersa__h5frame *f, const tersa__h5box *b, h5geom *g)
 {
     const tersa_nd_meta *m = &f->meta;
     int64_t ext = b->item, blk = b->item;
+    if (f->typesize == b->item && same_items_other_shape(m, b)) {
+        g->whole_array = true;
+        return 0;
+    }
     if (m->ndim != b->rank || f->typesize != b->item)
         return tersa_error_set(TERSA_ERR_CORRUPT,
                                "h5 frame: b2nd rank %d / item size %" PRId32
@@ -368,8 +387,9 @@ static int b2nd_geom(const tersa__h5frame *f, const tersa__h5box *b, h5geom *g)
                                    i, m->shape[i], b->dims[i]);
         if (m->chunkshape[i] != m->shape[i]) g->whole_array = true;
         g->bs[i] = m->blockshape[i];
-        ext *= (b->dims[i] + g->bs[i] - 1) / g->bs[i] * g->bs[i];
-        blk *= g->bs[i];
+        if (!tersa__mul_i64(ext, (b->dims[i] + g->bs[i] - 1) / g->bs[i] * g->bs[i], &ext) ||
+            !tersa__mul_i64(blk, g->bs[i], &blk))
+            return tersa_error_set(TERSA_ERR_CORRUPT, "h5 frame: b2nd block shape overflows");
     }
     if (g->whole_array) return 0;
     if (f->ci.nbytes != ext || (!f->ci.special && f->ci.blocksize != blk))
@@ -742,7 +762,8 @@ static int64_t b2nd_layout(const tersa__h5cd *cd, const uint8_t *src, tersa__h5b
     for (int i = 0; i < cd->rank; i++) {
         b->dims[i] = b->n[i] = cd->dims[i];
         b->step[i] = 1;
-        ext *= (cd->dims[i] + bs[i] - 1) / bs[i] * bs[i];
+        if (!tersa__mul_i64(ext, (cd->dims[i] + bs[i] - 1) / bs[i] * bs[i], &ext))
+            ext = INT64_MAX; /* refused below */
     }
     if (ext > TERSA_MAX_BUFFERSIZE || *bbytes > TERSA_MAX_BLOCKSIZE)
         return tersa_error_set(TERSA_ERR_TOO_LARGE, "h5: padded chunk of %" PRId64 " bytes", ext);
@@ -784,7 +805,8 @@ int tersa__h5frame_build(tersa__h5worker *w, const tersa__h5cd *cd, const uint8_
                          size_t n, tersa_pool *pool, tersa__h5out *o)
 {
     int64_t items = cd->typesize;
-    for (int i = 0; i < cd->rank; i++) items *= cd->dims[i];
+    for (int i = 0; i < cd->rank; i++)
+        if (!tersa__mul_i64(items, cd->dims[i], &items)) items = -1; /* cannot match n */
     if (n > TERSA_MAX_BUFFERSIZE)
         return tersa_error_set(TERSA_ERR_TOO_LARGE,
                                "h5: chunk of %zu bytes exceeds the Blosc2 "

@@ -68,6 +68,10 @@ tersa_h5dset *tersa_h5_create(hid_t loc, const char *name, const tersa_h5_params
             tersa_error_set(TERSA_ERR_PARAM, "h5 create: NULL name");
         return NULL;
     }
+    /* Registered before the pipeline is declared: HDF5 1.10 writes an unreadable filter message
+     * when filter 32026 is declared unregistered and registered before the file is closed
+     * (which pipeline reads and writes would do). */
+    tersa__h5_ensure_filter();
     hid_t dcpl = make_dcpl(p, chunk);
     if (dcpl < 0) return NULL;
     hid_t space = H5Screate_simple(p->rank, dims, maxd);
