@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config liblz4-dev libzstd-dev libdeflate-dev zlib1g-dev
       clang libclang-rt-dev python3 libhdf5-dev hdf5-tools)
 if [ "${1:-}" = "--with-oracle" ]; then
-    pkgs+=(nodejs npm python3-h5py python3-numpy)
+    pkgs+=(nodejs npm python3-h5py python3-numpy python3-tables)
 fi
 
 missing=()

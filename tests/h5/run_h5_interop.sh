@@ -11,6 +11,10 @@
 #   run_h5_interop.sh oracle ORACLE_DIR WRITER WORK_DIR [ORACLE_SRC]
 #       the same files decoded by the independent oracle (h5wasm + the official filter,
 #       c-blosc2 2.17.1); scripts/oracle-setup.sh installs it into ORACLE_DIR.
+#   run_h5_interop.sh pytables PLUGIN_DIR WRITER WORK_DIR FIXTURES
+#       Debian's PyTables (3.7: no Blosc2 of its own) reads, through tersa's plugin, the files
+#       WRITER (tersa's direct path) writes, files Debian's h5py writes through the plugin and
+#       every official HDF5 fixture, each to its expected digest (pytables_read_files.py).
 #   run_h5_interop.sh h5pywrite PLUGIN_DIR TERSA ORACLE_DIR WORK_DIR [ORACLE_SRC]
 #       Debian's h5py writes Blosc2 datasets through tersa's plugin (h5py_write_files.py:
 #       ranks 1 to 4, compound, strings, Fletcher32, special chunks, appends); each dataset,
@@ -139,12 +143,29 @@ run_h5pywrite() {
     done <"$work/expected.tsv"
 }
 
+run_pytables() {
+    local plugins=$1 writer=$2 work=$3 fixtures=$4
+    write_files "$writer" "$work"
+    mkdir -p "$work/h5py" &&
+        HDF5_PLUGIN_PATH=$plugins /usr/bin/python3 "$here/h5py_write_files.py" "$work/h5py" || {
+        echo "run_h5_interop: h5py could not write through the plugin" >&2
+        exit 1
+    }
+    HDF5_PLUGIN_PATH=$plugins /usr/bin/python3 "$here/pytables_read_files.py" \
+        "$work/expected.tsv" "$work/h5py/expected.tsv" "$fixtures/MANIFEST.tsv" >"$work/pt.out" 2>&1
+    cat "$work/pt.out"
+    pass=$(grep -c '^ok ' "$work/pt.out")
+    fail=$(grep -c '^FAIL ' "$work/pt.out")
+    [ "$pass" -gt 0 ] || fail=$((fail + 1))
+}
+
 case "$mode" in
 h5dump) [ $# -eq 3 ] || exit 2; run_h5dump "$2" "$3" ;;
 h5py) [ $# -eq 4 ] || exit 2; run_h5py "$2" "$3" "$4" ;;
 oracle) [ $# -ge 4 ] && [ $# -le 5 ] || exit 2; run_oracle "$2" "$3" "$4" "${5:-}" ;;
 h5pywrite) [ $# -ge 5 ] && [ $# -le 6 ] || exit 2; run_h5pywrite "$2" "$3" "$4" "$5" "${6:-}" ;;
-*) echo "usage: $0 h5dump|h5py|oracle|h5pywrite ..." >&2; exit 2 ;;
+pytables) [ $# -eq 5 ] || exit 2; run_pytables "$2" "$3" "$4" "$5" ;;
+*) echo "usage: $0 h5dump|h5py|oracle|h5pywrite|pytables ..." >&2; exit 2 ;;
 esac
 echo "h5 interop ($mode): $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
