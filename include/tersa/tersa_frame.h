@@ -202,7 +202,9 @@ TERSA_API int64_t tersa_schunk_append_buffer(tersa_schunk *schunk, const void *s
  * chunk after a shorter one, makes the frame variable-size (chunksize 0, frame version 3). */
 TERSA_API int64_t tersa_schunk_append_chunk(tersa_schunk *schunk, const void *chunk, size_t len);
 
-/* Changing existing chunks. Memory frames are compacted after each change; file frames append
+/* Changing existing chunks. Memory frames serialise compact, in chunk order (tersa_schunk_cbytes
+ * reports that size at any time); in between, replaced bytes are reclaimed once they outgrow
+ * the used ones, so n updates cost O(n) copying; file frames append
  * new payloads at the end of the chunk area and leave replaced or deleted ones as unused bytes
  * (counted in cbytes; tersa_schunk_compact reclaims them); sparse frames write new chunk files
  * and replace the index by rename. Every change to a file or sparse frame is crash-safe

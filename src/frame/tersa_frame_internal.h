@@ -91,6 +91,8 @@ struct tersa_schunk {
     uint8_t *data;      /* memory storage: the chunk area (cbytes bytes), owned */
     size_t datacap;
     const uint8_t *view;/* memory storage: the chunk area being read (data or borrowed) */
+    int64_t mem_dead;   /* memory storage: bytes of the area no entry uses (in cbytes) */
+    bool mem_loose;     /* memory storage: area not compact in chunk order since a change */
 
     tersa_cctx *cctx, *offcctx;
     tersa_dctx *dctx;
@@ -210,6 +212,9 @@ int tersa__schunk_prepare_offsets(tersa_schunk *s);
  * hold it, and a crash at any moment before leaves the previous commit. No-op for memory. */
 /* End of a change: commit it, or with autocommit off mark it pending. */
 int tersa__schunk_flush(tersa_schunk *s);
+/* Memory storage: rewrite the chunk area compact and in chunk order if a change left it
+ * otherwise (before serialising). */
+int tersa__schunk_settle_memory(tersa_schunk *s);
 /* Commit whatever is pending now (also with autocommit off). */
 int tersa__schunk_commit(tersa_schunk *s);
 /* Make the schunk's memory chunk area owned and writable (copies a borrowed view). */

@@ -93,7 +93,7 @@ int tersa_schunk_get_info(const tersa_schunk *s, tersa_schunk_info *info)
     info->frame_version = gf & 0x0f;
     info->nchunks = s->nchunks;
     info->nbytes = s->nbytes;
-    info->cbytes = s->cbytes;
+    info->cbytes = s->cbytes - s->mem_dead;
     info->frame_len = s->frame_len;
     info->typesize = s->typesize;
     info->blocksize = s->blocksize;
@@ -117,7 +117,11 @@ int tersa_schunk_get_info(const tersa_schunk *s, tersa_schunk_info *info)
 
 int64_t tersa_schunk_nchunks(const tersa_schunk *s) { TF_NULL_GUARD(s); return s->nchunks; }
 int64_t tersa_schunk_nbytes(const tersa_schunk *s) { TF_NULL_GUARD(s); return s->nbytes; }
-int64_t tersa_schunk_cbytes(const tersa_schunk *s) { TF_NULL_GUARD(s); return s->cbytes; }
+int64_t tersa_schunk_cbytes(const tersa_schunk *s)
+{
+    TF_NULL_GUARD(s);
+    return s->cbytes - s->mem_dead; /* memory frames: as serialised (compacted) */
+}
 int32_t tersa_schunk_typesize(const tersa_schunk *s) { TF_NULL_GUARD(s); return s->typesize; }
 int32_t tersa_schunk_chunksize(const tersa_schunk *s) { TF_NULL_GUARD(s); return s->chunksize; }
 

@@ -30,7 +30,16 @@ static int compact_memory(tersa_schunk *s)
     s->view = b.p;
     s->datacap = b.cap;
     s->cbytes = (int64_t)b.len;
+    s->mem_dead = 0;
+    s->mem_loose = false;
+    s->offchunk_ok = false;
     return 0;
+}
+
+int tersa__schunk_settle_memory(tersa_schunk *s)
+{
+    if (s->storage != TERSA_STORAGE_MEMORY || !s->mem_loose) return 0;
+    return compact_memory(s);
 }
 
 /* Old sizes of chunk i: decoded and stored (stored is 0 for special codes). */
@@ -59,14 +68,17 @@ static int place_chunk(tersa_schunk *s, const void *chunk, const tersa_chunk_inf
     return tersa__schunk_store_payload(s, chunk, info->cbytes, entry);
 }
 
-/* After a change: compact memory storage, commit file/sparse storage. */
+/* After a change: commit file/sparse storage. Memory storage is compacted when serialised,
+ * or here once unused bytes outgrow the used ones (so n updates copy O(n) chunk bytes, not
+ * the whole area every time). */
 static int64_t finish_change(tersa_schunk *s)
 {
     s->dirty = true;
     s->idx_dirty = true;
     s->offchunk_ok = false;
     if (s->storage == TERSA_STORAGE_MEMORY) {
-        int rc = compact_memory(s);
+        s->mem_loose = true;
+        int rc = s->mem_dead > s->cbytes - s->mem_dead ? compact_memory(s) : 0;
         if (rc < 0) return tersa__tx_fail(s, rc);
     }
     TERSA_TRY(tersa__schunk_flush(s));
@@ -123,6 +135,8 @@ static int update_admitted(tersa_schunk *s, int64_t nchunk, const void *chunk,
         TERSA_TRY(tersa__tx_defer_unlink(s, old));
         s->cbytes -= old_stored ? old_stored : TF_CHUNK_HDR; /* 0: a materialised code */
     }
+    if (s->storage == TERSA_STORAGE_MEMORY && old >= 0)
+        s->mem_dead += old_stored ? old_stored : TF_CHUNK_HDR;
     s->offsets[nchunk] = entry;
     s->nbytes += info->nbytes - old_nbytes;
     return 0;
@@ -154,6 +168,7 @@ int64_t tersa_schunk_delete_chunk(tersa_schunk *s, int64_t nchunk)
         TERSA_TRY(tersa__tx_defer_unlink(s, old));
         s->cbytes -= old_stored;
     }
+    if (s->storage == TERSA_STORAGE_MEMORY && old >= 0) s->mem_dead += old_stored;
     memmove(&s->offsets[nchunk], &s->offsets[nchunk + 1],
             (size_t)(s->nchunks - nchunk - 1) * sizeof *s->offsets);
     s->nchunks--;

@@ -303,5 +303,5 @@ int tersa_schunk_compact(tersa_schunk *s)
     TERSA_TRY(tersa__schunk_commit(s));
     if (s->storage == TERSA_STORAGE_FILE) return compact_file(s);
     if (s->storage == TERSA_STORAGE_SPARSE) return compact_sparse(s);
-    return 0; /* memory frames are compacted after every change */
+    return tersa__schunk_settle_memory(s);
 }

@@ -539,6 +539,7 @@ int64_t tersa_schunk_frame_len(tersa_schunk *s)
         tersa_schunk_free(m);
         return n;
     }
+    TERSA_TRY(tersa__schunk_settle_memory(s));
     TERSA_TRY(tersa__schunk_prepare_offsets(s));
     return s->frame_len;
 }
