@@ -44,11 +44,7 @@ static void check_ranges(hid_t f)
 {
     int64_t shape[2] = {10, 12}, chunk[2] = {4, 5};
     tersa_h5_params p;
-    tersa_h5_params_init(&p);
-    p.rank = 2;
-    p.shape = shape;
-    p.chunkshape = chunk;
-    p.type = H5T_STD_I32LE;
+    th_h5_params(&p, 2, shape, chunk, H5T_STD_I32LE);
     tersa_h5dset *d = tersa_h5_create(f, "r", &p);
     CHECK(d != NULL);
     if (!d) return;
@@ -187,11 +183,7 @@ static void check_late_registration(void)
     hid_t f = new_file("late.h5", path, sizeof path);
     int64_t shape[2] = {64, 48}, chunk[2] = {16, 48};
     tersa_h5_params p;
-    tersa_h5_params_init(&p);
-    p.rank = 2;
-    p.shape = shape;
-    p.chunkshape = chunk;
-    p.type = H5T_STD_I32LE;
+    th_h5_params(&p, 2, shape, chunk, H5T_STD_I32LE);
     static int32_t v[64 * 48], back[64 * 48];
     for (int i = 0; i < 64 * 48; i++) v[i] = i * 7;
     tersa_h5dset *d = tersa_h5_create(f, "late", &p);

@@ -33,12 +33,8 @@ int main(void)
                         H5P_DEFAULT);
     int64_t shape[2] = {0, ROW}, maxshape[2] = {-1, ROW}, chunk[2] = {1, ROW};
     tersa_h5_params p;
-    tersa_h5_params_init(&p);
-    p.rank = 2;
-    p.shape = shape;
+    th_h5_params(&p, 2, shape, chunk, H5T_STD_I32LE);
     p.maxshape = maxshape;
-    p.chunkshape = chunk;
-    p.type = H5T_STD_I32LE;
     p.codec = TERSA_CODEC_LZ4;
     tersa_h5dset *d = tersa_h5_create(f, "rows", &p);
     CHECK(d != NULL);

@@ -137,4 +137,16 @@ static inline const char *th_h5_tmp(char *buf, size_t cap, const char *name)
     return buf;
 }
 
+/* Parameters of a dataset of the given rank, shape, chunk shape and HDF5 type (everything else
+ * the library's default). The arrays must outlive the use of p. */
+static inline void th_h5_params(tersa_h5_params *p, int rank, const int64_t *shape,
+                                const int64_t *chunkshape, hid_t type)
+{
+    tersa_h5_params_init(p);
+    p->rank = rank;
+    p->shape = shape;
+    p->chunkshape = chunkshape;
+    p->type = type;
+}
+
 #endif
