@@ -79,7 +79,7 @@ TERSA_API const char *tersa_error_detail(void);
 /* Record a failure the way tersa's own functions do: sets the calling thread's detail to the
  * printf-formatted text and returns code. For user codec and filter plugins and for libraries
  * built on tersa (libtersa_h5 uses it), so that tersa_error_detail() describes their failures
- * too. The detail is truncated at 511 bytes. */
+ * too. The detail is truncated at 511 bytes; a NULL fmt clears it. */
 TERSA_API int tersa_error_set(int code, const char *fmt, ...) TERSA_FORMAT(2, 3);
 
 /* Put context in front of the detail of a failure that is being passed up ("dataset /x chunk
