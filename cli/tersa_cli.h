@@ -294,6 +294,8 @@ int tcli_outkind_from_name(const char *path);
 const char *tcli_outkind_name(tcli_outkind k);
 /* A kind name as the --to option spells it, or -1. */
 int tcli_outkind_parse(const char *name);
+/* The b2nd array parameters of an output written to the file dst (overwritten). */
+tersa_nd_params tcli_nd_params(const tcli_out_params *p, const char *dst);
 /* Create the output. TCLI_OK or TCLI_FAIL (printed). */
 int tcli_sink_open(tcli_sink *k, tcli_outkind kind, const char *path, const tcli_out_params *p);
 int tcli_sink_write(tcli_sink *k, const uint8_t *p, size_t n);

@@ -129,7 +129,7 @@ static int tcli_sink_slabs(tcli_sink *k, const tcli_out_params *p, int64_t rows)
     return k->buf ? TCLI_OK : tcli_tersa_error(k->path, TERSA_ERR_NOMEM);
 }
 
-static int tcli_sink_open_b2nd(tcli_sink *k, const tcli_out_params *p)
+tersa_nd_params tcli_nd_params(const tcli_out_params *p, const char *dst)
 {
     tersa_nd_params np = {.struct_size = sizeof np,
                           .ndim = p->ndim,
@@ -140,8 +140,14 @@ static int tcli_sink_open_b2nd(tcli_sink *k, const tcli_out_params *p)
                           .dtype = p->dtype,
                           .cparams = p->cctx,
                           .storage = TERSA_STORAGE_FILE,
-                          .path = k->path,
+                          .path = dst,
                           .overwrite = 1};
+    return np;
+}
+
+static int tcli_sink_open_b2nd(tcli_sink *k, const tcli_out_params *p)
+{
+    tersa_nd_params np = tcli_nd_params(p, k->path);
     if (p->ndim > TERSA_ND_MAX_DIM_WRITE) {
         fprintf(stderr, "error: %s: b2nd arrays have at most %d axes (this has %d)\n", k->path,
                 TERSA_ND_MAX_DIM_WRITE, p->ndim);

@@ -109,22 +109,6 @@ static int tcli_convert_pump(tcli_src *s, const tcli_sel *sel, tcli_sink *k,
     return tcli_sink_finish(k);
 }
 
-/* The b2nd parameters of a conversion. */
-static tersa_nd_params tcli_nd_params(const tcli_out_params *p, const char *dst)
-{
-    tersa_nd_params np = {.struct_size = sizeof np,
-                          .ndim = p->ndim,
-                          .shape = p->shape,
-                          .chunkshape = p->chunks,
-                          .blockshape = p->blocks,
-                          .itemsize = p->itemsize,
-                          .dtype = p->dtype,
-                          .cparams = p->cctx,
-                          .storage = TERSA_STORAGE_FILE,
-                          .path = dst,
-                          .overwrite = 1};
-    return np;
-}
 
 /* Whole .npy file -> b2nd file: tersa_array_load_npy streams it in one pass and writes the
  * frame index once, where the chunk-row writes of the b2nd sink rewrite it after every chunk
