@@ -19,10 +19,11 @@
     memset(&var, 0, sizeof var);                                                               \
     var.struct_size = sizeof var
 
-/* Copy hyperslab (start, count, step) of a C-order array into dst, packed; returns bytes. */
-static inline size_t th_h5_ref_slab(const uint8_t *src, int rank, const int64_t *shape,
-                                    size_t isz, const int64_t *start, const int64_t *count,
-                                    const int64_t *step, uint8_t *dst)
+/* Walk hyperslab (start, count, step) of a C-order array arr, item k of the packed buffer
+ * packed going to (gather) or coming from (scatter) its place in arr. Returns packed bytes. */
+static inline size_t th_h5_ref_walk(uint8_t *arr, int rank, const int64_t *shape, size_t isz,
+                                    const int64_t *start, const int64_t *count,
+                                    const int64_t *step, uint8_t *packed, int gather)
 {
     int64_t idx[TH_H5_MAXR] = {0}, str[TH_H5_MAXR], n = 1, s = 1;
     for (int i = rank - 1; i >= 0; i--) {
@@ -33,7 +34,9 @@ static inline size_t th_h5_ref_slab(const uint8_t *src, int rank, const int64_t 
     for (int64_t k = 0; k < n; k++) {
         int64_t off = 0;
         for (int i = 0; i < rank; i++) off += (start[i] + idx[i] * step[i]) * str[i];
-        memcpy(dst + (size_t)k * isz, src + (size_t)off * isz, isz);
+        uint8_t *a = arr + (size_t)off * isz, *q = packed + (size_t)k * isz;
+        if (gather) memcpy(q, a, isz);
+        else memcpy(a, q, isz);
         for (int i = rank - 1; i >= 0; i--) {
             if (++idx[i] < count[i]) break;
             idx[i] = 0;
@@ -42,26 +45,20 @@ static inline size_t th_h5_ref_slab(const uint8_t *src, int rank, const int64_t 
     return (size_t)n * isz;
 }
 
+/* Copy hyperslab (start, count, step) of a C-order array into dst, packed; returns bytes. */
+static inline size_t th_h5_ref_slab(const uint8_t *src, int rank, const int64_t *shape,
+                                    size_t isz, const int64_t *start, const int64_t *count,
+                                    const int64_t *step, uint8_t *dst)
+{
+    return th_h5_ref_walk((uint8_t *)src, rank, shape, isz, start, count, step, dst, 1);
+}
+
 /* The inverse: scatter a packed hyperslab src into a C-order array. */
 static inline void th_h5_ref_scatter(uint8_t *arr, int rank, const int64_t *shape, size_t isz,
                                      const int64_t *start, const int64_t *count,
                                      const int64_t *step, const uint8_t *src)
 {
-    int64_t idx[TH_H5_MAXR] = {0}, str[TH_H5_MAXR], n = 1, s = 1;
-    for (int i = rank - 1; i >= 0; i--) {
-        str[i] = s;
-        s *= shape[i];
-        n *= count[i];
-    }
-    for (int64_t k = 0; k < n; k++) {
-        int64_t off = 0;
-        for (int i = 0; i < rank; i++) off += (start[i] + idx[i] * step[i]) * str[i];
-        memcpy(arr + (size_t)off * isz, src + (size_t)k * isz, isz);
-        for (int i = rank - 1; i >= 0; i--) {
-            if (++idx[i] < count[i]) break;
-            idx[i] = 0;
-        }
-    }
+    th_h5_ref_walk(arr, rank, shape, isz, start, count, step, (uint8_t *)src, 0);
 }
 
 /* Smooth, compressible test data: item k holds k * 3 + small noise in its low bytes. */
