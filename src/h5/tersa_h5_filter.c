@@ -65,8 +65,7 @@ static herr_t set_local(hid_t dcpl, hid_t type, hid_t space)
  * min_size bytes (zeros after out): HDF5 1.10 copies a whole chunk out of a filter's result
  * even when the filter returned fewer bytes (a hostile or mismatched frame), and must not read
  * past the allocation. */
-static size_t give(void *out, size_t len, size_t ret, size_t min_size, size_t *buf_size,
-                   void **buf)
+static size_t give(void *out, size_t len, size_t min_size, size_t *buf_size, void **buf)
 {
     size_t size = len > min_size ? len : min_size;
     void *p = H5allocate_memory(size ? size : 1, 0);
@@ -79,7 +78,7 @@ static size_t give(void *out, size_t len, size_t ret, size_t min_size, size_t *b
     H5free_memory(*buf);
     *buf = p;
     *buf_size = size;
-    return ret;
+    return len;
 }
 
 static size_t compress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size, void **buf)
@@ -93,7 +92,7 @@ static size_t compress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size, v
     }
     if (tersa__h5worker_init(&w) >= 0 &&
         tersa__h5frame_build(&w, cd, *buf, nbytes, NULL, &out) >= 0)
-        ret = give(out.buf, out.len, out.len, 0, buf_size, buf);
+        ret = give(out.buf, out.len, 0, buf_size, buf);
     tersa__free(out.buf);
     tersa__h5worker_free(&w);
     return ret;
@@ -158,7 +157,7 @@ static size_t decompress(const tersa__h5cd *cd, size_t nbytes, size_t *buf_size,
     if (rc >= 0) rc = tersa__h5frame_open(&w, &src, &f);
     if (rc >= 0) rc = f.b2nd ? decode_b2nd(&w, &src, &f, cd, &out, &len)
                              : decode_plain(&w, &f, &out, &len);
-    if (rc >= 0) ret = give(out, len, len, (size_t)cd->chunk_bytes, buf_size, buf);
+    if (rc >= 0) ret = give(out, len, (size_t)cd->chunk_bytes, buf_size, buf);
     tersa__h5frame_close(&f);
     tersa__free(out);
     tersa__h5worker_free(&w);
