@@ -44,9 +44,10 @@ cmake --build "$prefix/cm/b" >/dev/null
 "$prefix/cm/b/use_cmake"
 # Only tersa_ symbols are exported from the shared library.
 lib=$(find "$prefix" -name 'libtersa.so.*.*' | head -1)
-bad=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^tersa_' | grep -v '^_' || true)
+syms=$(nm -D --defined-only "$lib" | awk '{print $3}')
+bad=$(grep -v '^tersa_' <<<"$syms" | grep -v '^_' || true)
 bad=$(echo "$bad" | grep -v '^tersa__' | grep -v '^$' || true)
-if [ -n "$bad" ] || nm -D --defined-only "$lib" | awk '{print $3}' | grep -q '^tersa__'; then
+if [ -n "$bad" ] || grep -q '^tersa__' <<<"$syms"; then
     echo "check-install: unexpected exported symbols:"; nm -D --defined-only "$lib" | grep -v ' tersa_[a-z]' | head
     exit 1
 fi

@@ -49,7 +49,9 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgco
 libdir=$(pkg-config --variable=libdir tersa_h5)
 cc -o "$prefix/use_pc" "$prefix/use_h5.c" $(pkg-config --cflags --libs tersa_h5)
 LD_LIBRARY_PATH=$libdir "$prefix/use_pc" "$prefix/pc.h5"
-LD_LIBRARY_PATH=$libdir ldd "$prefix/use_pc" | grep -q "libtersa_h5.so.0 => $libdir" || {
+# ldd's output is captured first: `ldd | grep -q` under pipefail fails when grep exits early.
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/use_pc")
+grep -q "libtersa_h5.so.0 => $libdir" <<<"$deps" || {
     echo "check_h5_install: the pkg-config build does not use the installed libtersa_h5.so"
     exit 1
 }
@@ -69,7 +71,8 @@ cmake -S "$prefix/cm" -B "$prefix/cm/b" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cm/b" >/dev/null
 "$prefix/cm/b/use_cmake" "$prefix/cm.h5"
 "$prefix/cm/b/use_cmake_static" "$prefix/cms.h5"
-if ldd "$prefix/cm/b/use_cmake_static" | grep -q libtersa; then
+deps=$(ldd "$prefix/cm/b/use_cmake_static")
+if grep -q libtersa <<<"$deps"; then
     echo "check_h5_install: tersa::tersa_h5_static links a shared tersa library"
     exit 1
 fi
